@@ -1,0 +1,127 @@
+"""Course-wide settings: quick or full mode, data directory, seeds.
+
+Full mode is the default and is what students see. Setting the environment variable
+``AUTOENC_QUICK=1`` switches every notebook to quick mode, which shrinks data and epochs so that
+CI can execute every cell in seconds. Notebooks read their sizes through :class:`Settings`, so the
+rule for shrinking lives here, in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+QUICK_ENV = "AUTOENC_QUICK"
+DATA_ENV = "AUTOENC_DATA_DIR"
+#: In quick mode, data sets are cut to at most this many training examples.
+QUICK_MAX_SAMPLES = 2000
+#: In quick mode, every training run lasts this many epochs.
+QUICK_EPOCHS = 1
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_data_dir() -> Path:
+    """The data directory: ``$AUTOENC_DATA_DIR``, else the checkout's ``data/`` folder.
+
+    When the helpers are installed from a wheel (on Colab, say) there is no checkout, and
+    ``~/autoenc_data`` is used instead.
+    """
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "pyproject.toml").is_file() and (repo / "data").is_dir():
+        return repo / "data"
+    return Path.home() / "autoenc_data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a notebook needs to know about the run it is part of.
+
+    Attributes:
+        quick: ``True`` when ``AUTOENC_QUICK`` is set: small data, one epoch.
+        data_dir: folder holding the data sets (Keras cache layout, ``ecg.csv`` at the top).
+    """
+
+    quick: bool
+    data_dir: Path
+
+    @property
+    def mode(self) -> str:
+        """``"quick"`` or ``"full"``."""
+        return "quick" if self.quick else "full"
+
+    def epochs(self, full: int) -> int:
+        """Number of epochs: ``full`` in full mode, :data:`QUICK_EPOCHS` in quick mode."""
+        return min(full, QUICK_EPOCHS) if self.quick else full
+
+    def n_samples(self, full: int) -> int:
+        """Number of examples to use: ``full``, or at most :data:`QUICK_MAX_SAMPLES` when quick."""
+        return min(full, QUICK_MAX_SAMPLES) if self.quick else full
+
+    def pick(self, full: T, quick: T) -> T:
+        """Any other knob: ``full`` in full mode, ``quick`` in quick mode."""
+        return quick if self.quick else full
+
+    def __str__(self) -> str:
+        return f"mode={self.mode}, data_dir={self.data_dir}"
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (``AUTOENC_QUICK``, ``AUTOENC_DATA_DIR``)."""
+    return Settings(quick=_truthy(os.environ.get(QUICK_ENV)), data_dir=default_data_dir())
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow with its C++ start-up messages silenced, and mute Keras' needless
+    warnings, so that lesson output stays clean. Later imports of TensorFlow or Keras are free.
+
+    TensorFlow prints some start-up lines (oneDNN, CUDA stubs) straight to file descriptor 2,
+    whatever ``TF_CPP_MIN_LOG_LEVEL`` says; they are discarded while it is imported.
+    """
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
+    warnings.filterwarnings("ignore", message=r".*Your input ran out of data.*")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
+    """Seed Python, NumPy and Keras (and so TensorFlow), and make TF ops deterministic.
+
+    Call it once at the top of a notebook: two runs in the same mode then print the same
+    metrics. ``deterministic_ops=False`` skips ``enable_op_determinism`` (slightly faster).
+    """
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    quiet_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if deterministic_ops:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
