@@ -1,0 +1,274 @@
+"""Anomaly detection (lesson 4): threshold strategies on errors with known answers, metrics
+with anomaly as the positive class, splits, and the detector's interface and input checks."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+from autoenc_helpers.anomaly import (MaxF1Threshold, MeanStdThreshold,  # noqa: E402
+                                     PercentileThreshold, ReconstructionAnomalyDetector,
+                                     classification_metrics, make_threshold_strategy,
+                                     max_f1_threshold, mean_std_threshold, percentile_threshold,
+                                     plot_class_bands, plot_error_histograms,
+                                     plot_reconstruction, plot_roc_pr, plot_threshold_view,
+                                     ranking_metrics, threshold_explorer, train_val_test_split)
+
+# --------------------------------------------------------------------------- threshold rules
+
+
+def test_mean_std_threshold_is_mean_plus_k_std():
+    errors = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # mean 3, population std sqrt(2)
+    assert mean_std_threshold(errors) == pytest.approx(3 + np.sqrt(2))
+    assert mean_std_threshold(errors, k=2.5) == pytest.approx(3 + 2.5 * np.sqrt(2))
+    assert mean_std_threshold(errors, k=0) == pytest.approx(3.0)
+
+
+def test_percentile_threshold_is_the_percentile():
+    errors = np.arange(101, dtype=float)  # 0..100: the q-th percentile is q
+    assert percentile_threshold(errors, 95) == pytest.approx(95.0)
+    assert percentile_threshold(errors[::-1], 50) == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="percentile"):
+        percentile_threshold(errors, 120)
+
+
+def test_max_f1_threshold_separates_separable_classes_with_a_margin():
+    errors = np.array([0.1, 0.5, 0.2, 0.6, 0.3])
+    y = np.array([0, 1, 0, 1, 0])
+    t = max_f1_threshold(errors, y)
+    assert t == pytest.approx(0.4)  # halfway between the last normal and the first anomaly
+    assert classification_metrics(y, errors, t)["f1"] == 1.0
+
+
+def test_max_f1_threshold_matches_brute_force_on_overlapping_classes():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(300, int), np.ones(100, int)]
+    errors = np.r_[rng.normal(1.0, 0.3, 300), rng.normal(2.0, 0.5, 100)]
+    t = max_f1_threshold(errors, y)
+    best = max(classification_metrics(y, errors, c)["f1"] for c in np.unique(errors))
+    assert classification_metrics(y, errors, t)["f1"] == pytest.approx(best)
+    assert 1.0 < t < 2.0
+
+
+def test_max_f1_threshold_needs_both_classes_and_valid_labels():
+    with pytest.raises(ValueError, match="both"):
+        max_f1_threshold([0.1, 0.2, 0.3], [0, 0, 0])
+    with pytest.raises(ValueError, match="0 \\(normal\\) and 1 \\(anomaly\\)"):
+        max_f1_threshold([0.1, 0.2, 0.3], [0, 1, 2])
+    with pytest.raises(ValueError, match="shape"):
+        max_f1_threshold([0.1, 0.2, 0.3], [0, 1])
+    with pytest.raises(ValueError, match="NaN"):
+        max_f1_threshold([0.1, np.nan, 0.3], [0, 1, 1])
+
+
+def test_strategies_use_the_right_errors():
+    train = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    val = np.r_[np.arange(101, dtype=float), [1000.0, 2000.0]]
+    val_y = np.r_[np.zeros(101, int), [1, 1]]
+    # mean + k std: training errors only
+    assert MeanStdThreshold(k=1)(train, val, val_y) == pytest.approx(3 + np.sqrt(2))
+    # percentile: validation normals only, the anomalies' huge errors change nothing
+    assert PercentileThreshold(q=90)(train, val, val_y) == pytest.approx(90.0)
+    # max F1: labelled validation data; separable, so between 100 and 1000
+    assert MaxF1Threshold()(train, val, val_y) == pytest.approx(550.0)
+    with pytest.raises(ValueError, match="X_val"):
+        PercentileThreshold()(train)
+    with pytest.raises(ValueError, match="y_val"):
+        MaxF1Threshold()(train, val)
+
+
+def test_make_threshold_strategy():
+    assert make_threshold_strategy("mean_std") == MeanStdThreshold(k=1.0)
+    assert make_threshold_strategy("percentile") == PercentileThreshold(q=95.0)
+    assert isinstance(make_threshold_strategy("max_f1"), MaxF1Threshold)
+    assert make_threshold_strategy(0.25) == 0.25
+    strategy = PercentileThreshold(q=99)
+    assert make_threshold_strategy(strategy) is strategy
+    with pytest.raises(ValueError, match="Unknown threshold strategy"):
+        make_threshold_strategy("median")
+    with pytest.raises(TypeError):
+        make_threshold_strategy(float("nan"))
+
+
+# --------------------------------------------------------------------------- metrics, splits
+
+
+def test_classification_metrics_use_anomaly_as_positive_class():
+    y = np.array([0, 0, 0, 0, 1, 1])
+    scores = np.array([0.1, 0.2, 0.6, 0.7, 0.8, 0.3])
+    m = classification_metrics(y, scores, threshold=0.5)  # flags examples 2, 3, 4
+    # TP 1 (example 4), FP 2, FN 1, TN 2; with "normal" positive precision would be 2/3
+    assert m == pytest.approx({"accuracy": 0.5, "precision": 1 / 3, "recall": 0.5, "f1": 0.4})
+    # a score equal to the threshold counts as an anomaly
+    assert classification_metrics([0, 1], [0.1, 0.5], 0.5)["recall"] == 1.0
+
+
+def test_ranking_metrics():
+    assert ranking_metrics([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == {"roc_auc": 1.0, "pr_auc": 1.0}
+    assert ranking_metrics([0, 0, 1, 1], [0.4, 0.3, 0.2, 0.1])["roc_auc"] == 0.0
+
+
+def test_train_val_test_split_is_stratified_disjoint_and_seeded():
+    x = np.arange(1000, dtype=float)[:, None] * np.ones((1, 3))
+    y = (np.arange(1000) % 4 == 0).astype(int)  # 25 % anomalies
+    s = train_val_test_split(x, y, val_fraction=0.2, test_fraction=0.2, seed=3)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (600, 200, 200)
+    for part in (s.y_train, s.y_val, s.y_test):
+        assert part.mean() == pytest.approx(0.25, abs=0.01)
+    ids = [set(p[:, 0]) for p in (s.x_train, s.x_val, s.x_test)]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert np.array_equal(train_val_test_split(x, y, seed=3).x_test, s.x_test)
+    assert not np.array_equal(train_val_test_split(x, y, seed=4).x_test, s.x_test)
+    assert s.sizes()["test"] == {"normal": 150, "anomaly": 50}
+    with pytest.raises(ValueError, match="sum below 1"):
+        train_val_test_split(x, y, val_fraction=0.5, test_fraction=0.5)
+
+
+# --------------------------------------------------------------------------- the detector
+
+N_FEATURES = 24
+
+
+def _signals(n: int, anomalous: bool, rng: np.random.Generator) -> np.ndarray:
+    """Normal: smooth sine waves; anomalous: the same with a large random spike added."""
+    t = np.linspace(0, 2 * np.pi, N_FEATURES)
+    x = np.sin(t[None, :] + rng.uniform(-0.3, 0.3, (n, 1))) + rng.normal(0, 0.05, (n, N_FEATURES))
+    if anomalous:
+        x[np.arange(n), rng.integers(0, N_FEATURES, n)] += rng.choice([-3.0, 3.0], n)
+    return x.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    rng = np.random.default_rng(0)
+    x_train = _signals(300, False, rng)
+    x_val = np.r_[_signals(60, False, rng), _signals(30, True, rng)]
+    y_val = np.r_[np.zeros(60, int), np.ones(30, int)]
+    x_test = np.r_[_signals(60, False, rng), _signals(30, True, rng)]
+    y_test = y_val.copy()
+    det = ReconstructionAnomalyDetector(hidden=(16,), latent_dim=3, epochs=40, batch_size=32,
+                                        learning_rate=1e-2, patience=40, random_state=0)
+    det.fit(x_train, x_val, y_val)
+    det.x_train_for_test = x_train  # kept for the scaling test
+    return det, x_test, y_test
+
+
+def test_detector_scores_anomalies_higher_and_predicts_one_for_them(toy):
+    det, x_test, y_test = toy
+    scores = det.score_samples(x_test)
+    assert scores.shape == (len(x_test),) and scores.dtype == np.float32
+    assert ranking_metrics(y_test, scores)["roc_auc"] > 0.95
+    pred = det.predict(x_test)
+    assert set(np.unique(pred)) <= {0, 1}
+    assert np.array_equal(pred, (scores >= det.threshold_).astype(int))
+    assert np.array_equal(pred, (det.decision_function(x_test) >= 0).astype(int))
+    assert classification_metrics(y_test, scores, det.threshold_)["f1"] > 0.9
+    assert det.predict(x_test, threshold=np.inf).sum() == 0
+
+
+def test_detector_stores_errors_and_switches_threshold_without_retraining(toy):
+    det, _, _ = toy
+    assert det.train_errors_.shape == (300,) and det.val_errors_.shape == (90,)
+    assert det.threshold_ == pytest.approx(max_f1_threshold(det.val_errors_, det.val_labels_))
+    assert det.choose_threshold("mean_std") == pytest.approx(mean_std_threshold(det.train_errors_))
+    assert det.choose_threshold(PercentileThreshold(50)) == pytest.approx(
+        np.median(det.val_errors_[:60]))
+    assert det.choose_threshold(0.123) == 0.123
+    assert 1 <= len(det.history_["loss"]) <= 40 and "val_loss" in det.history_
+
+
+def test_detector_scales_with_training_statistics_and_reconstructs_in_input_units(toy):
+    det, x_test, _ = toy
+    x_train = det.x_train_for_test
+    assert (det.scaler_.min_, det.scaler_.max_) == pytest.approx((x_train.min(), x_train.max()))
+    scaled = det.transform_input(x_test)
+    np.testing.assert_allclose(scaled, (x_test - det.scaler_.min_)
+                               / (det.scaler_.max_ - det.scaler_.min_), rtol=1e-5)
+    rec, rec_scaled = det.reconstruct(x_test), det.reconstruct(x_test, scaled=True)
+    assert rec.shape == x_test.shape
+    np.testing.assert_allclose(np.abs(rec_scaled - scaled).mean(axis=1),
+                               det.score_samples(x_test), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(det.transform_input(rec), rec_scaled, atol=1e-5)
+
+
+def test_detector_rejects_bad_input(toy):
+    det, x_test, _ = toy
+    with pytest.raises(ValueError, match="23 features.*fitted with 24"):
+        det.score_samples(x_test[:, :-1])
+    bad = x_test.copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        det.predict(bad)
+    with pytest.raises(ValueError, match="2D array"):
+        det.score_samples(x_test[0])
+
+
+def test_detector_must_be_fitted_first_and_clones_unfitted(toy):
+    det, x_test, _ = toy
+    fresh = clone(det)
+    assert fresh.get_params() == det.get_params()
+    for method in (fresh.score_samples, fresh.predict, fresh.decision_function,
+                   fresh.reconstruct):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            method(x_test)
+
+
+def test_fit_checks_its_arguments():
+    rng = np.random.default_rng(1)
+    x = _signals(40, False, rng)
+    det = ReconstructionAnomalyDetector(hidden=(4,), latent_dim=2, epochs=1)
+    with pytest.raises(ValueError, match="NaN"):
+        det.fit(np.where(np.eye(40, N_FEATURES) > 0, np.nan, x))
+    with pytest.raises(ValueError, match="X_val has 20 features"):
+        det.fit(x, x[:, :20])
+    with pytest.raises(ValueError, match="y_val must hold 0"):
+        det.fit(x, x, np.full(40, 2))
+    with pytest.raises(ValueError, match="no normal example"):
+        det.fit(x, x, np.ones(40, int))
+    with pytest.raises(ValueError, match="needs both"):  # max F1 with normals only
+        det.fit(x, x)
+    with pytest.raises(ValueError, match="Unknown threshold"):
+        det.set_params(threshold="best").fit(x)
+    with pytest.raises(ValueError, match="error must be"):
+        det.set_params(threshold="mean_std", error="rmse").fit(x)
+    # the tutorial's set-up: no validation data, threshold from the training errors
+    det.set_params(error="mse").fit(x)
+    assert det.threshold_ == pytest.approx(mean_std_threshold(det.train_errors_))
+    assert det.val_errors_ is None
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_figures_draw_and_label(toy):
+    det, x_test, y_test = toy
+    scores = det.score_samples(x_test)
+    ax = plot_class_bands(x_test, y_test)
+    assert ax.get_title() and ax.get_xlabel() and len(ax.collections) == 2
+    ax = plot_reconstruction(x_test[0], det.reconstruct(x_test[:1])[0], title="beat 0")
+    assert ax.get_title() == "beat 0" and "MAE" in ax.get_legend_handles_labels()[1][2]
+    ax = plot_error_histograms(scores, y_test, {"a": 0.1, "b": 0.2})
+    assert len(ax.lines) == 2 and ax.get_xlabel()
+    fig = plot_threshold_view(scores, y_test, det.threshold_)
+    assert len(fig.axes) == 2 and "anomaly" in fig._suptitle.get_text()
+    fig = plot_roc_pr(y_test, scores, {"best F1": det.threshold_})
+    assert [a.get_title() for a in fig.axes] == ["ROC curve", "Precision-recall curve"]
+    plt.close("all")
+
+
+def test_threshold_explorer_builds_a_slider(toy):
+    det, x_test, y_test = toy
+    scores = det.score_samples(x_test)
+    widget = threshold_explorer(scores, y_test, initial=det.threshold_)
+    slider = widget.children[0]
+    assert slider.description == "threshold"
+    assert slider.min <= det.threshold_ <= slider.max
+    assert slider.value == pytest.approx(det.threshold_, abs=slider.step)
+    plt.close("all")
