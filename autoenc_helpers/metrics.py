@@ -10,8 +10,13 @@ from numpy.typing import NDArray
 Reconstructor = Callable[[NDArray[np.float32]], NDArray[np.float32]]
 
 
+def _as_float(batch: NDArray) -> NDArray[np.float32]:
+    return batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch
+
+
 def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
-                          kind: str = "mse") -> NDArray[np.float32]:
+                          kind: str = "mse", targets: NDArray | None = None
+                          ) -> NDArray[np.float32]:
     """Per-example reconstruction error, one batch at a time.
 
     Args:
@@ -19,18 +24,22 @@ def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
             reconstruction of the same shape (a PCA round trip, a filter...).
         x: ``(n, ...)`` inputs; uint8 images are scaled to [0, 1] first.
         kind: ``"mse"`` (mean squared error) or ``"mae"`` (mean absolute error) per example.
+        targets: ``(n, ...)`` what the output should be, if not ``x`` itself (the clean images
+            for a denoiser, say); uint8 is scaled like ``x``.
 
     Returns:
         ``(n,)`` float32 errors; their mean is the data set's MSE (or MAE).
     """
     if kind not in ("mse", "mae"):
         raise ValueError(f"kind must be 'mse' or 'mae', got {kind!r}")
+    if targets is not None and targets.shape != x.shape:
+        raise ValueError(f"targets {targets.shape} must have the shape of x {x.shape}.")
     fn = getattr(reconstruct, "predict_on_batch", reconstruct)
     out = np.empty(len(x), np.float32)
     for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size]
-        batch = batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch
-        diff = np.asarray(fn(batch), np.float32) - batch
+        batch = _as_float(x[start:start + batch_size])
+        target = batch if targets is None else _as_float(targets[start:start + batch_size])
+        diff = np.asarray(fn(batch), np.float32) - target
         err = np.square(diff) if kind == "mse" else np.abs(diff)
         out[start:start + len(batch)] = err.reshape(len(batch), -1).mean(axis=1)
     return out

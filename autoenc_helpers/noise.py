@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from autoenc_helpers.metrics import reconstruction_errors
+
 #: The kinds of noise the helpers know.
 NOISE_KINDS: tuple[str, ...] = ("gaussian", "speckle")
 #: Baseline filters known to :func:`filter_images` and what their parameter means.
@@ -199,14 +201,10 @@ def denoising_errors(denoise, noisy: NDArray, clean: NDArray,
     """
     if len(noisy) != len(clean) or noisy.shape[1:] != clean.shape[1:]:
         raise ValueError(f"noisy {noisy.shape} and clean {clean.shape} must have the same shape.")
-    fn = getattr(denoise, "predict_on_batch", denoise)
-    out = np.empty(len(noisy), np.float32)
-    for start in range(0, len(noisy), batch_size):
-        x = np.asarray(noisy[start:start + batch_size], np.float32)
-        y = _check_images(clean[start:start + batch_size])
-        pred = x if fn is None else np.asarray(fn(x), np.float32)
-        out[start:start + len(x)] = np.square(pred - y).reshape(len(x), -1).mean(axis=1)
-    return out
+    _check_images(clean[:1])
+    identity = lambda batch: batch  # noqa: E731  (score the noisy images themselves)
+    return reconstruction_errors(identity if denoise is None else denoise, noisy,
+                                 batch_size=batch_size, targets=clean)
 
 
 # --------------------------------------------------------------------------- baseline
