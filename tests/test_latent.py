@@ -1,0 +1,174 @@
+"""Latent-space helpers: batched encoding, interpolation, t-SNE, kNN scores, OOD inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autoenc_helpers import latent
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    ae, enc, dec = latent.lean_conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
+    return ae, enc, dec
+
+
+def test_lean_conv_autoencoder_shapes(small_model):
+    ae, enc, dec = small_model
+    assert enc.output_shape == (None, 6)
+    assert dec.output_shape == (None, 28, 28)
+    x = np.random.default_rng(0).random((3, 28, 28)).astype("float32")
+    out = ae.predict(x, verbose=0)
+    assert out.shape == (3, 28, 28) and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ValueError, match="divisible by 4"):
+        latent.lean_conv_autoencoder((30, 30))
+
+
+def test_encode_in_batches_matches_one_call(small_model):
+    _, enc, _ = small_model
+    x = np.random.default_rng(1).integers(0, 256, (23, 28, 28), dtype=np.uint8)
+    whole = enc.predict(x.astype("float32") / 255.0, verbose=0)
+    batched = latent.encode(enc, x, batch_size=5)   # 5 batches, the last one short
+    assert batched.shape == (23, 6) and batched.dtype == np.float32
+    np.testing.assert_allclose(batched, whole, rtol=1e-4, atol=1e-5)
+
+
+def test_encode_accepts_a_plain_function():
+    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4)
+    z = latent.encode(lambda b: b.reshape(len(b), -1)[:, :3], x, batch_size=1)
+    np.testing.assert_array_equal(z, x.reshape(2, -1)[:, :3])
+
+
+def test_encode_rejects_bad_shapes(small_model):
+    _, enc, _ = small_model
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(n, 28, 28\).*\(28, 28\)"):
+        latent.encode(enc, np.zeros((28, 28), np.uint8))       # one image without batch axis
+    with pytest.raises(ValueError, match="expects inputs"):
+        latent.encode(enc, np.zeros((2, 784), np.float32))     # flattened images
+
+
+def test_interpolation_endpoints_reproduce_the_codes():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=20).astype(np.float32), rng.normal(size=20).astype(np.float32)
+    path = latent.interpolate(a, b, n_steps=7)
+    assert path.shape == (7, 20)
+    np.testing.assert_array_equal(path[0], a)
+    np.testing.assert_array_equal(path[-1], b)
+    np.testing.assert_allclose(path[3], (a + b) / 2, rtol=1e-6)       # the midpoint
+    steps = np.diff(path, axis=0)
+    np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), atol=1e-6)
+
+
+def test_interpolation_works_on_images_and_rejects_mismatches():
+    a, b = np.zeros((28, 28)), np.ones((28, 28))
+    path = latent.interpolate(a, b, n_steps=5)
+    assert path.shape == (5, 28, 28)
+    np.testing.assert_allclose(path[:, 0, 0], [0, 0.25, 0.5, 0.75, 1])
+    with pytest.raises(ValueError, match="same shape"):
+        latent.interpolate(np.zeros(20), np.zeros((1, 20)))
+    with pytest.raises(ValueError, match="n_steps"):
+        latent.interpolate(np.zeros(3), np.ones(3), n_steps=1)
+
+
+def test_class_means():
+    z = np.array([[0.0, 0], [2, 2], [10, 10], [12, 14]])
+    y = np.array([0, 0, 1, 1])
+    np.testing.assert_allclose(latent.class_means(z, y), [[1, 1], [11, 12]])
+
+
+def test_tsne_returns_one_2d_point_per_input_reproducibly():
+    rng = np.random.default_rng(3)
+    z = np.concatenate([rng.normal(0, 1, (60, 5)), rng.normal(8, 1, (60, 5))]).astype(np.float32)
+    m1 = latent.tsne_2d(z, random_state=0, n_jobs=1, perplexity=10, n_iter=100)
+    m2 = latent.tsne_2d(z, random_state=0, n_jobs=1, perplexity=10, n_iter=100)
+    assert m1.shape == (120, 2) and np.isfinite(m1).all()
+    np.testing.assert_allclose(m1, m2)
+    # the two well-separated clusters stay separated on the map
+    y = np.repeat([0, 1], 60)
+    assert latent.knn_cv_accuracy(m1, y, k=5) == 1.0
+
+
+def test_tsne_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
+        latent.tsne_2d(np.zeros((10, 28, 28)))
+    with pytest.raises(ValueError, match="perplexity"):
+        latent.tsne_2d(np.random.default_rng(0).normal(size=(50, 3)), perplexity=30)
+    with pytest.raises(ValueError, match="NaN"):
+        latent.tsne_2d(np.full((200, 3), np.nan))
+
+
+def test_knn_accuracies():
+    rng = np.random.default_rng(4)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+    y = np.repeat(np.arange(3), 30)
+    z = centres[y] + rng.normal(0, 0.5, (90, 2))
+    assert latent.knn_accuracy(z[::2], y[::2], z[1::2], y[1::2]) == 1.0
+    assert latent.knn_cv_accuracy(z, y, k=5) == 1.0
+    y_shuffled = rng.permutation(y)
+    assert latent.knn_cv_accuracy(z, y_shuffled, k=5) < 0.6
+    with pytest.raises(ValueError, match="labels"):
+        latent.knn_accuracy(z, y[:-1], z, y)
+    with pytest.raises(ValueError, match="dimensions"):
+        latent.knn_accuracy(z, y, z[:, :1], y)
+
+
+def test_ood_makers():
+    x = np.zeros((2, 4, 4), np.uint8)
+    x[:, 0, 0] = 200                                   # a bright top-left corner
+    r90 = latent.rotate(x, 90)
+    assert r90.shape == x.shape and r90.dtype == np.uint8 and r90[0, 3, 0] == 200
+    assert latent.rotate(x, 180)[0, 3, 3] == 200
+    np.testing.assert_array_equal(latent.rotate(x, 360), x)
+    with pytest.raises(ValueError, match="multiple of 90"):
+        latent.rotate(x, 45)
+    inv = latent.invert(x)
+    assert inv.dtype == np.uint8 and inv[0, 0, 0] == 55 and inv[0, 1, 1] == 255
+    np.testing.assert_allclose(latent.invert(np.full((1, 2, 2), 0.25)), 0.75)
+    noise = latent.noise_images(50, seed=1)
+    assert noise.shape == (50, 28, 28) and noise.dtype == np.uint8
+    assert noise.min() < 10 and noise.max() > 245
+    np.testing.assert_array_equal(noise, latent.noise_images(50, seed=1))
+    with pytest.raises(ValueError, match=r"\(n, h, w\)"):
+        latent.invert(np.zeros((4, 4)))
+
+
+def test_threshold_and_flag_rate():
+    errors = np.arange(1, 101, dtype=float)            # 1 .. 100
+    t = latent.threshold_from_errors(errors, percentile=90)
+    assert 90 <= t <= 91
+    assert latent.flag_rate(errors, t) == pytest.approx(0.10)
+    assert latent.flag_rate(np.array([0.1, 200.0]), t) == 0.5
+    with pytest.raises(ValueError, match="percentile"):
+        latent.threshold_from_errors(errors, percentile=100)
+    with pytest.raises(ValueError, match="non-empty"):
+        latent.threshold_from_errors(np.zeros((3, 3)))
+
+
+def test_reconstruction_snapshots(small_model):
+    ae, _, _ = small_model
+    ae.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(5).random((32, 28, 28)).astype("float32")
+    cb = latent.ReconstructionSnapshots(x[:3], epochs=[1, 3])
+    ae.fit(x, x, epochs=3, batch_size=16, verbose=0, callbacks=[cb])
+    assert sorted(cb.snapshots) == [1, 3]
+    assert cb.snapshots[3].shape == (3, 28, 28)
+    np.testing.assert_allclose(cb.snapshots[3], ae.predict(x[:3], verbose=0), atol=1e-5)
+
+
+def test_plots_draw_titled_figures():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(6)
+    ax = latent.plot_map(rng.normal(size=(30, 2)), np.arange(30) % 3, title="map")
+    assert ax.get_title() == "map" and len(ax.get_legend().get_texts()) == 3
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        latent.plot_map(rng.normal(size=(30, 3)), np.arange(30) % 3, title="bad")
+    ax = latent.plot_error_histograms({"a": rng.random(50) + 0.01, "b": rng.random(500) + 1}, 0.9,
+                                      reference=["a"])
+    assert ax.get_xlabel() and ax.get_title() and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "threshold"]
+    heights = [p.get_data().values.max() for p in ax.patches]      # one StepPatch per kind
+    np.testing.assert_allclose(heights, [1.0, 1.0])                # each scaled to peak 1
+    assert ax.patches[0].get_fill() and not ax.patches[1].get_fill()
+    plt.close("all")
