@@ -38,8 +38,9 @@ from sklearn.metrics import (ConfusionMatrixDisplay, PrecisionRecallDisplay, Roc
                              accuracy_score, average_precision_score, confusion_matrix,
                              precision_recall_curve, precision_recall_fscore_support,
                              roc_auc_score)
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from autoenc_helpers.data import train_val_split
 
 #: Names of the two classes, indexed by the anomaly label (0 = normal, 1 = anomaly).
 CLASS_NAMES: tuple[str, str] = ("normal", "anomaly")
@@ -434,11 +435,9 @@ def train_val_test_split(x: NDArray, y: NDArray, val_fraction: float = 0.2,
     if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
         raise ValueError("val_fraction and test_fraction must be in (0, 1) and sum below 1, got "
                          f"{val_fraction} and {test_fraction}.")
-    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=test_fraction,
-                                                      random_state=seed, stratify=y)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), random_state=seed,
-        stratify=y_rest)
+    x_rest, x_test, y_rest, y_test = train_val_split(x, y, test_fraction, seed)
+    x_train, x_val, y_train, y_val = train_val_split(x_rest, y_rest,
+                                                     val_fraction / (1 - test_fraction), seed)
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test)
 
 

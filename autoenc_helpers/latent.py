@@ -14,6 +14,9 @@ import numpy as np
 from keras import layers
 from numpy.typing import NDArray
 
+from autoenc_helpers.anomaly import percentile_threshold
+from autoenc_helpers.metrics import as_unit_float
+
 Models = tuple[keras.Model, keras.Model, keras.Model]
 
 
@@ -91,7 +94,7 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
 
     def __init__(self, images: NDArray, epochs: Sequence[int]):
         super().__init__()
-        self.images = _as_float(np.asarray(images))
+        self.images = as_unit_float(np.asarray(images))
         self.epochs = {int(e) for e in epochs}
         self.snapshots: dict[int, NDArray[np.float32]] = {}
 
@@ -102,10 +105,6 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
 
 
 # --------------------------------------------------------------------------- encode, interpolate
-
-
-def _as_float(x: NDArray) -> NDArray[np.float32]:
-    return x.astype(np.float32) / np.float32(255.0) if x.dtype == np.uint8 else x.astype(np.float32)
 
 
 def encode(encoder, x: NDArray, batch_size: int = 1000) -> NDArray[np.float32]:
@@ -130,7 +129,7 @@ def encode(encoder, x: NDArray, batch_size: int = 1000) -> NDArray[np.float32]:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     fn = getattr(encoder, "predict_on_batch", encoder)
-    chunks = [np.asarray(fn(_as_float(x[i:i + batch_size])), np.float32)
+    chunks = [np.asarray(fn(as_unit_float(x[i:i + batch_size])), np.float32)
               for i in range(0, len(x), batch_size)]
     if not chunks:
         raise ValueError("encode: got no inputs (an empty array).")
@@ -297,14 +296,12 @@ def _check_images(images: NDArray, who: str) -> NDArray:
 
 def threshold_from_errors(errors: NDArray, percentile: float = 99.0) -> float:
     """A detection threshold: the ``percentile`` of reconstruction errors of *normal* (validation)
-    data. About ``100 - percentile`` % of normal inputs lie above it (the false-alarm rate)."""
-    errors = np.asarray(errors, np.float64)
-    if errors.ndim != 1 or len(errors) == 0:
-        raise ValueError(f"threshold_from_errors: expected a non-empty (n,) array of errors, "
-                         f"got shape {errors.shape}.")
+    data. About ``100 - percentile`` % of normal inputs lie above it (the false-alarm rate).
+    The same rule as lesson 4's :func:`autoenc_helpers.anomaly.percentile_threshold`, with the
+    percentile strictly inside (0, 100)."""
     if not 0.0 < percentile < 100.0:
         raise ValueError(f"percentile must be in (0, 100), got {percentile}.")
-    return float(np.percentile(errors, percentile))
+    return percentile_threshold(errors, percentile)
 
 
 def flag_rate(errors: NDArray, threshold: float) -> float:

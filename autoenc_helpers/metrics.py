@@ -10,8 +10,11 @@ from numpy.typing import NDArray
 Reconstructor = Callable[[NDArray[np.float32]], NDArray[np.float32]]
 
 
-def _as_float(batch: NDArray) -> NDArray[np.float32]:
-    return batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch
+def as_unit_float(batch: NDArray) -> NDArray[np.float32]:
+    """uint8 pixels scaled to [0, 1] float32; other arrays as float32, unchanged in value."""
+    if batch.dtype == np.uint8:
+        return batch.astype(np.float32) / np.float32(255.0)
+    return batch.astype(np.float32, copy=False)
 
 
 def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
@@ -37,8 +40,8 @@ def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
     fn = getattr(reconstruct, "predict_on_batch", reconstruct)
     out = np.empty(len(x), np.float32)
     for start in range(0, len(x), batch_size):
-        batch = _as_float(x[start:start + batch_size])
-        target = batch if targets is None else _as_float(targets[start:start + batch_size])
+        batch = as_unit_float(x[start:start + batch_size])
+        target = batch if targets is None else as_unit_float(targets[start:start + batch_size])
         diff = np.asarray(fn(batch), np.float32) - target
         err = np.square(diff) if kind == "mse" else np.abs(diff)
         out[start:start + len(batch)] = err.reshape(len(batch), -1).mean(axis=1)
