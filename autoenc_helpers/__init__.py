@@ -3,13 +3,24 @@
 Importing this package quietens TensorFlow's start-up logging and selects the TensorFlow
 backend for Keras 3; TensorFlow itself is imported lazily by the modules that need it.
 
-Modules:
+Modules, lowest layer first (a module imports only modules above it in this list; the lesson
+modules never import each other):
 
 - :mod:`autoenc_helpers.config`: quick/full mode settings and :func:`set_seed`.
-- :mod:`autoenc_helpers.data`: offline-first, checksum-verified data loaders and splits.
-- :mod:`autoenc_helpers.models`: Keras functional model builders.
-- :mod:`autoenc_helpers.plots`: figures used by the lessons.
+- :mod:`autoenc_helpers.data`: offline-first, checksum-verified data loaders, splits, the one
+  pixel conversion :func:`~autoenc_helpers.data.to_float`, ``tf.data`` pipelines.
+- :mod:`autoenc_helpers.metrics`: reconstruction errors, PSNR, thresholds and the one flag
+  rule (error >= threshold, anomaly = positive class), classification and ranking scores.
+- :mod:`autoenc_helpers.models`: every Keras model builder, after the lesson that writes it out.
+- :mod:`autoenc_helpers.plots`: every reusable figure.
 - :mod:`autoenc_helpers.report`: :func:`record_metrics` for the course report.
+- :mod:`autoenc_helpers.notebook`: :func:`show_source`, to show a reused helper in a lesson.
+- :mod:`autoenc_helpers.exercises`: the exercises' checks, hints and solutions.
+- lesson modules: :mod:`autoenc_helpers.noise` (lesson 2: corruption, baseline filters),
+  :mod:`autoenc_helpers.latent` (lesson 3: codes, t-SNE, out-of-distribution inputs),
+  :mod:`autoenc_helpers.anomaly` (lesson 4: threshold strategies, the detector),
+  :mod:`autoenc_helpers.sequences` (lesson 5: probes of sequence codes),
+  :mod:`autoenc_helpers.regularised` (lesson 6: sparsity and contraction measured).
 - :mod:`autoenc_helpers.course`: executes every notebook and writes the report.
 """
 
@@ -21,11 +32,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from autoenc_helpers.config import Settings, get_settings, set_seed  # noqa: E402
+from autoenc_helpers.notebook import show_source  # noqa: E402
 from autoenc_helpers.report import record_metrics  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "__version__"]
+__all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "show_source",
+           "__version__"]
 
 
 def setup(seed: int = 42) -> Settings:

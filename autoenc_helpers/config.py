@@ -77,7 +77,23 @@ class Settings:
         return quick if self.quick else full
 
     def __str__(self) -> str:
-        return f"mode={self.mode}, data_dir={self.data_dir}"
+        return f"mode={self.mode}, data_dir={display_path(self.data_dir)}"
+
+
+def display_path(path: Path) -> str:
+    """``path`` as printed in notebook output, never an absolute path of this machine.
+
+    ``$AUTOENC_DATA_DIR`` when the path is the one that variable names, else relative to the
+    checkout (``data``) or to the home folder (``~/autoenc_data``), else only its name.
+    """
+    path = Path(path).expanduser().resolve()
+    env = os.environ.get(DATA_ENV)
+    if env and Path(env).expanduser().resolve() == path:
+        return f"${DATA_ENV}"
+    for base, prefix in ((Path(__file__).resolve().parent.parent, ""), (Path.home(), "~/")):
+        if path.is_relative_to(base) and path != base:
+            return prefix + path.relative_to(base).as_posix()
+    return path.name or "/"
 
 
 def get_settings() -> Settings:
@@ -109,19 +125,30 @@ def quiet_tensorflow() -> None:
 
 
 def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
-    """Seed Python, NumPy and Keras (and so TensorFlow), and make TF ops deterministic.
+    """Seed Python, NumPy and Keras (and so TensorFlow), and make TF ops deterministic on CPU.
 
-    Call it once at the top of a notebook: two runs in the same mode then print the same
-    metrics. ``deterministic_ops=False`` skips ``enable_op_determinism`` (slightly faster).
+    Call it once at the top of a notebook: two runs in the same mode on a CPU then print the
+    same metrics. ``deterministic_ops=False`` skips ``enable_op_determinism`` (slightly faster).
+
+    On a GPU (Colab's, say) op determinism is left off, because several GPU kernels have no
+    deterministic version and would stop the lesson with an error; one line says so, and
+    results can then vary slightly between runs. (Python's ``PYTHONHASHSEED`` is not set:
+    it only takes effect when an interpreter starts, and nothing here depends on it.)
     """
-    os.environ["PYTHONHASHSEED"] = str(seed)
+    if isinstance(seed, bool) or not hasattr(seed, "__index__") or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}.")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
     quiet_tensorflow()
     import keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    if deterministic_ops:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    if not deterministic_ops:
+        return
+    if tf.config.list_physical_devices("GPU"):
+        print("GPU found: TensorFlow ops are not made deterministic there, so results can "
+              "vary slightly between runs.")
+        return
+    tf.config.experimental.enable_op_determinism()

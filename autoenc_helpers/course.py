@@ -1,12 +1,24 @@
-"""Run the whole course headless and write the course report.
+"""Run the whole course headless, write the course report and check the headline metrics.
 
 ``make course`` calls ``python -m autoenc_helpers.course``, which executes every notebook in
 ``notebooks/`` in order, each in its own kernel (in a subprocess of its own, so that the kernel's
 peak memory can be read exactly), keeps the executed copies in ``build/executed/`` and writes
 ``build/report.json`` and ``build/report.md``: per notebook, the mode, wall seconds, the kernel's
 peak resident memory and the headline metrics it recorded with
-:func:`autoenc_helpers.record_metrics`. A failing notebook stops the run, naming the notebook and
-the failing cell.
+:func:`autoenc_helpers.record_metrics`.
+
+In full mode every metric is compared with its expected band in
+``notebooks/expected_metrics.toml`` (:data:`BANDS_FILE`); each gets a verdict, ``"ok"``,
+``"out of band"``, ``"missing"`` (banded but not recorded) or ``"no band"`` (recorded but not
+banded); quick mode gives ``"not checked (quick mode)"`` and fails nothing.
+
+Exit status: 0 when every notebook ran and every check passed; 1 when a notebook failed (the
+run stops there, and the report names the notebook and the failing cell); 2 when every notebook
+ran but a full-mode check failed.
+
+Other commands: ``--check`` re-checks an existing ``build/report.json`` against the bands
+(after editing them); ``--update-readme`` copies wall time and peak memory of a full-mode
+``build/report.json`` into README's course map (the rows are matched by notebook file name).
 """
 
 from __future__ import annotations
@@ -15,10 +27,12 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from autoenc_helpers.config import QUICK_ENV, get_settings
@@ -26,6 +40,15 @@ from autoenc_helpers.report import METRICS_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 1800
+#: Expected full-mode band ``[low, high]`` of each notebook's headline metrics.
+BANDS_FILE = REPO / "notebooks" / "expected_metrics.toml"
+
+OK, OUT_OF_BAND, MISSING, NO_BAND = "ok", "out of band", "missing", "no band"
+NOT_CHECKED = "not checked (quick mode)"
+#: Verdicts that make a full-mode run fail.
+FAILING = frozenset({OUT_OF_BAND, MISSING, NO_BAND})
+
+Bands = dict[str, dict[str, tuple[float, float]]]
 
 
 def find_notebooks(folder: Path) -> list[Path]:
@@ -69,28 +92,146 @@ def execute_one(notebook: Path, executed: Path) -> dict:
     return result
 
 
+def load_bands(path: Path = BANDS_FILE) -> Bands:
+    """Read the bands file: ``{notebook stem: {metric: (low, high)}}``.
+
+    The file is TOML with one table per notebook (named by its file name without ``.ipynb``)
+    and one ``metric = [low, high]`` entry per headline metric, both limits inclusive.
+
+    Raises:
+        ValueError: the file is not valid TOML or an entry is not ``[low, high]`` numbers
+            with ``low <= high``.
+    """
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc}).") from exc
+    bands: Bands = {}
+    for notebook, metrics in raw.items():
+        if not isinstance(metrics, dict):
+            raise ValueError(f"{path}: [{notebook}] must be a table of `metric = [low, high]`.")
+        bands[notebook] = {}
+        for name, band in metrics.items():
+            ok = (isinstance(band, list) and len(band) == 2
+                  and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in band)
+                  and band[0] <= band[1])
+            if not ok:
+                raise ValueError(f"{path}: {notebook}.{name} = {band!r}; expected "
+                                 f"[low, high] with low <= high.")
+            bands[notebook][name] = (float(band[0]), float(band[1]))
+    return bands
+
+
+def check_metrics(metrics: dict[str, float], bands: dict[str, tuple[float, float]],
+                  quick: bool) -> dict[str, dict]:
+    """Compare one notebook's recorded metrics with its bands.
+
+    Returns ``{metric: {"value", "band", "verdict"}}`` for every banded metric (in the bands'
+    order) and then every recorded metric without a band; ``value`` or ``band`` is ``None``
+    where there is none. In quick mode every verdict is :data:`NOT_CHECKED`.
+    """
+    checks: dict[str, dict] = {}
+    for name in [*bands, *(m for m in metrics if m not in bands)]:
+        value, band = metrics.get(name), bands.get(name)
+        if quick:
+            verdict = NOT_CHECKED
+        elif band is None:
+            verdict = NO_BAND
+        elif value is None:
+            verdict = MISSING
+        else:
+            verdict = OK if band[0] <= value <= band[1] else OUT_OF_BAND  # NaN: out of band
+        checks[name] = {"value": value, "band": list(band) if band else None,
+                        "verdict": verdict}
+    return checks
+
+
+def apply_bands(report: dict, bands: Bands) -> list[str]:
+    """Write ``"checks"`` into every notebook entry of ``report`` and ``"failed_checks"`` into
+    the report; returns the failed checks as ``"notebook: metric (verdict)"`` lines."""
+    quick = report["mode"] == "quick"
+    failed = []
+    for entry in report["notebooks"]:
+        if entry.get("status", "ok") != "ok":
+            continue  # a failed notebook recorded nothing worth checking
+        entry["checks"] = check_metrics(entry["metrics"], bands.get(Path(entry["name"]).stem, {}),
+                                        quick)
+        failed += [f"{entry['name']}: {name} = {c['value']} ({c['verdict']}, band {c['band']})"
+                   for name, c in entry["checks"].items() if c["verdict"] in FAILING]
+    report["failed_checks"] = failed
+    return failed
+
+
+def _shown(path: Path) -> str:
+    """A path for the report: relative to the checkout when inside it."""
+    path = Path(path).resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.name
+
+
+def _plain(text: str) -> str:
+    """Text without ANSI colour codes, for Markdown."""
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
 def _markdown(report: dict) -> str:
     lines = [f"# Course report ({report['mode']} mode)", "",
              f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['platform']}, "
-             f"Python {report['machine']['python']}; run at {report['started']}.", "",
-             "| notebook | wall (s) | peak RSS (MB) | metrics |", "| --- | ---: | ---: | --- |"]
+             f"Python {report['machine']['python']}; run at {report['started']}.", ""]
+    failure = report.get("failure")
+    if failure:
+        lines += [f"**The run stopped: `{failure['notebook']}` failed at code cell index "
+                  f"{failure['cell']}** (index among all cells of the notebook; the executed "
+                  f"copy is in build/executed/). Later notebooks did not run. The error ends:",
+                  "", "```", *_plain(failure["error"]).strip().splitlines()[-12:], "```", ""]
+    lines += ["| notebook | status | wall (s) | peak RSS (MB) | metrics |",
+              "| --- | --- | ---: | ---: | --- |"]
     for nb in report["notebooks"]:
         metrics = ", ".join(f"{k} = {v:.4g}" for k, v in nb["metrics"].items()) or "none"
-        lines.append(f"| {nb['name']} | {nb['wall_s']:.1f} | {nb['peak_rss_mb']} | {metrics} |")
-    lines += ["", f"Total wall time: {sum(n['wall_s'] for n in report['notebooks']):.1f} s."]
+        lines.append(f"| {nb['name']} | {nb.get('status', 'ok')} | {nb['wall_s']:.1f} | "
+                     f"{nb['peak_rss_mb']} | {metrics} |")
+    total = sum(n["wall_s"] for n in report["notebooks"])
+    lines += ["", f"Total wall time: {total:.1f} s"
+              + (" (up to the failure)." if failure else ".")]
+    checked = [nb for nb in report["notebooks"] if nb.get("checks")]
+    if checked:
+        lines += ["", f"## Headline metrics against their bands ({report.get('bands_file')})", "",
+                  "| notebook | metric | value | band | verdict |",
+                  "| --- | --- | ---: | --- | --- |"]
+        for nb in checked:
+            for name, c in nb["checks"].items():
+                value = "" if c["value"] is None else f"{c['value']:.4g}"
+                band = "" if c["band"] is None else f"[{c['band'][0]:.4g}, {c['band'][1]:.4g}]"
+                verdict = c["verdict"] if c["verdict"] not in FAILING else f"**{c['verdict']}**"
+                lines.append(f"| {nb['name']} | {name} | {value} | {band} | {verdict} |")
+        n_failed = len(report.get("failed_checks", []))
+        lines += ["", "Every check passed." if not n_failed and report["mode"] == "full" else
+                  "Quick mode: metrics are not checked." if report["mode"] == "quick" else
+                  f"**{n_failed} check(s) failed**: fix the lesson, or move its band in "
+                  f"{report.get('bands_file')} if the change is deliberate."]
     return "\n".join(lines) + "\n"
 
 
-def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: bool = False) -> int:
-    """Execute ``notebooks`` in order and write ``out/report.json`` and ``out/report.md``.
+def _write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "report.md").write_text(_markdown(report))
 
-    Returns 0 when every notebook ran, 1 at the first failure (the report then holds the
-    notebooks that ran before it).
+
+def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: bool = False,
+               bands_file: Path | None = BANDS_FILE) -> int:
+    """Execute ``notebooks`` in order, check their metrics against ``bands_file`` and write
+    ``out/report.json`` and ``out/report.md``.
+
+    Returns 0 when every notebook ran and every check passed, 1 at the first failing notebook
+    (the report then holds the notebooks up to it and says which cell failed), 2 when a
+    full-mode metric is out of band, missing or has no band. ``bands_file=None``: no checks.
     """
     mode = "quick" if quick else "full"
+    bands = load_bands(bands_file) if bands_file is not None else {}
     report = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
+              "bands_file": _shown(bands_file) if bands_file is not None else None,
               "notebooks": []}
     out.mkdir(parents=True, exist_ok=True)
     status = 0
@@ -106,51 +247,152 @@ def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: boo
                               env=env, capture_output=True, text=True)
         if proc.returncode != 0 or not proc.stdout.strip():
             print(proc.stdout + proc.stderr, file=sys.stderr)
-            status = 1
-            break
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
+            result = {"ok": False, "failed_cell": None, "wall_s": 0.0, "peak_rss_mb": 0,
+                      "error": (f"the runner's subprocess exited with status {proc.returncode}"
+                                f"\n{proc.stderr[-3000:]}")}
+        else:
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+        report["notebooks"].append({"name": notebook.name,
+                                    "status": "ok" if result["ok"] else "failed",
+                                    "wall_s": result["wall_s"],
+                                    "peak_rss_mb": result["peak_rss_mb"], "metrics": metrics})
         if not result["ok"]:
+            report["failure"] = {"notebook": notebook.name, "cell": result["failed_cell"],
+                                 "error": _plain(result["error"])}
             print(f"FAILED: {notebook.name}, code cell at index {result['failed_cell']} "
                   f"(executed copy: {executed})\n{result['error']}", file=sys.stderr)
             status = 1
             break
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
-        report["notebooks"].append({"name": notebook.name, "wall_s": result["wall_s"],
-                                    "peak_rss_mb": result["peak_rss_mb"], "metrics": metrics})
         print(f"    {result['wall_s']:.1f} s, peak RSS {result['peak_rss_mb']} MB, {metrics}",
               flush=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(_markdown(report))
-    print(f"report: {out / 'report.md'}" + ("" if status == 0 else " (incomplete: a notebook failed)"))
+    failed_checks = apply_bands(report, bands) if bands_file is not None else []
+    _write_report(report, out)
+    for line in failed_checks:
+        print(f"CHECK FAILED: {line}", file=sys.stderr)
+    if status == 0 and failed_checks:
+        status = 2
+    print(f"report: {out / 'report.md'}"
+          + {0: "", 1: " (incomplete: a notebook failed)",
+             2: f" ({len(failed_checks)} metric check(s) failed; bands: {_shown(bands_file)})"}
+          [status])
     return status
 
 
+def check_report(out: Path, bands_file: Path = BANDS_FILE) -> int:
+    """Re-check ``out/report.json`` against ``bands_file``, rewriting the report's verdicts.
+
+    Returns 0 when every check passes (or the report is from quick mode), 1 when the report
+    records a failed notebook, 2 when a check fails.
+    """
+    report = json.loads((out / "report.json").read_text())
+    report["bands_file"] = _shown(bands_file)
+    failed = apply_bands(report, load_bands(bands_file))
+    _write_report(report, out)
+    for line in failed:
+        print(f"CHECK FAILED: {line}", file=sys.stderr)
+    if report.get("failure"):
+        print(f"the report's run stopped at {report['failure']['notebook']}", file=sys.stderr)
+        return 1
+    print(f"{out / 'report.md'}: " + (f"{len(failed)} check(s) failed" if failed else
+                                      "quick mode, nothing checked" if report["mode"] == "quick"
+                                      else "every check passed"))
+    return 2 if failed else 0
+
+
+def update_readme(report_file: Path, readme: Path = REPO / "README.md") -> int:
+    """Copy wall time and peak memory from a full-mode report into README's course map.
+
+    The course map is the Markdown table whose header has ``notebook``, ``time`` and
+    ``memory`` columns; a row is matched by the notebook file name it contains (``NN_*.ipynb``)
+    and gets ``"<seconds> s"`` and ``"<GB> GB"``. The date and the total (``on YYYY-MM-DD``,
+    ``about N minutes``) in the paragraph above the table are updated too when present.
+    Returns 0 on success, 1 when the report is from quick mode or from a run that failed.
+    """
+    report = json.loads(Path(report_file).read_text())
+    if report["mode"] != "full" or report.get("failure"):
+        print(f"{report_file}: not a complete full-mode run; README left unchanged.",
+              file=sys.stderr)
+        return 1
+    runs = {nb["name"]: nb for nb in report["notebooks"]}
+    lines = Path(readme).read_text().split("\n")
+    header = next((i for i, line in enumerate(lines) if line.startswith("|")
+                   and {"notebook", "time", "memory"} <= {c.strip() for c in line.split("|")}),
+                  None)
+    if header is None:
+        print(f"{readme}: no table with notebook, time and memory columns.", file=sys.stderr)
+        return 1
+    columns = [c.strip() for c in lines[header].split("|")]
+    t_col, m_col = columns.index("time"), columns.index("memory")
+    updated = []
+    i = header + 2
+    while i < len(lines) and lines[i].startswith("|"):
+        cells = lines[i].split("|")
+        name = re.search(r"\d\d_[\w.-]+?\.ipynb", lines[i])
+        if name and name.group(0) in runs:
+            nb = runs[name.group(0)]
+            cells[t_col] = f" {nb['wall_s']:.0f} s "
+            cells[m_col] = f" {nb['peak_rss_mb'] / 1000:.2f} GB "
+            lines[i] = "|".join(cells)
+            updated.append(name.group(0))
+        i += 1
+    text = "\n".join(lines)
+    intro_start = text.rfind("\n## ", 0, text.find(lines[header]))
+    intro = text[intro_start:text.find(lines[header])]
+    total_min = sum(nb["wall_s"] for nb in report["notebooks"]) / 60
+    new_intro = re.sub(r"\bon \d{4}-\d{2}-\d{2}\b", f"on {report['started'][:10]}", intro)
+    new_intro = re.sub(r"\babout \d+ minutes?\b", f"about {max(1, round(total_min))} minute"
+                       + ("s" if round(total_min) != 1 else ""), new_intro)
+    text = text.replace(intro, new_intro, 1) if intro else text
+    Path(readme).write_text(text)
+    missing = sorted(set(runs) - set(updated))
+    print(f"{readme}: updated {len(updated)} row(s)"
+          + (f"; not in the table: {', '.join(missing)}" if missing else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m autoenc_helpers.course [--quick] [--save] [NOTEBOOK ...]``."""
+    """Command line: ``python -m autoenc_helpers.course [--quick] [--save] [NOTEBOOK ...]``,
+    or ``--check`` / ``--update-readme`` on an existing report; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m autoenc_helpers.course",
-                                     description="Execute the course's notebooks and report.")
+                                     description="Execute the course's notebooks, report and "
+                                                 "check the headline metrics.")
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="notebooks to run (default: every lesson in notebooks/)")
     parser.add_argument("--quick", action="store_true",
                         help=f"quick mode ({QUICK_ENV}=1); default: full mode, or quick if "
                              f"{QUICK_ENV} is set")
     parser.add_argument("--out", type=Path, default=REPO / "build", help="report folder")
+    parser.add_argument("--bands", type=Path, default=BANDS_FILE,
+                        help="expected metric bands (default: notebooks/expected_metrics.toml)")
     parser.add_argument("--save", action="store_true",
                         help="write the outputs back into the notebooks (full mode only; this "
                              "is how the committed outputs are made)")
+    parser.add_argument("--check", action="store_true",
+                        help="run nothing: re-check OUT/report.json against the bands")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="run nothing: copy time and memory of OUT/report.json (full mode) "
+                             "into README's course map")
     parser.add_argument("--one", nargs=2, type=Path, metavar=("NOTEBOOK", "EXECUTED"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(execute_one(*args.one)))
         return 0
+    if args.check or args.update_readme:
+        if not (args.out / "report.json").is_file():
+            parser.error(f"no report at {args.out / 'report.json'}: run `make course` first")
+        if args.check:
+            return check_report(args.out, args.bands)
+        return update_readme(args.out / "report.json")
     quick = args.quick or get_settings().quick
     if args.save and quick:
         parser.error("--save keeps full-mode outputs only; drop --quick / unset AUTOENC_QUICK")
     notebooks = args.notebooks or find_notebooks(REPO / "notebooks")
     if not notebooks:
         parser.error("no notebooks found")
-    return run_course(notebooks, args.out, quick=quick, save_in_place=args.save)
+    return run_course(notebooks, args.out, quick=quick, save_in_place=args.save,
+                      bands_file=args.bands)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,7 @@ def sha256sum(path: Path) -> str:
 
 
 def _check(path: Path, spec: DataFile) -> None:
+    """Refuse a file in the data directory whose SHA-256 is not the pinned one."""
     actual = sha256sum(path)
     if actual != spec.sha256:
         raise ChecksumError(
@@ -102,7 +103,10 @@ def _check(path: Path, spec: DataFile) -> None:
 
 
 def _download(spec: DataFile, target: Path) -> None:
-    """Download ``spec`` to ``target`` via a temporary file; ``target`` must not exist."""
+    """Download ``spec`` to ``target`` via a temporary file; ``target`` must not exist.
+
+    A download that fails its checksum is deleted and nothing is written to ``target``.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".download-", suffix=".part")
     tmp = Path(tmp_name)
@@ -110,7 +114,16 @@ def _download(spec: DataFile, target: Path) -> None:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=60) as resp:
             while chunk := resp.read(1 << 20):
                 out.write(chunk)
-        _check(tmp, spec)
+        actual = sha256sum(tmp)
+        if actual != spec.sha256:
+            raise ChecksumError(
+                f"The download of {spec.relpath!r} from {spec.url} failed its checksum, so it "
+                f"was discarded and {target} was not written.\n"
+                f"  expected sha256 {spec.sha256}\n  actual   sha256 {actual}\n"
+                f"The transfer was cut short, or the file at that address has changed. Try "
+                f"again (`python -m autoenc_helpers.data fetch`); if it fails again, copy the "
+                f"course's file there by hand (see data/README.md)."
+            )
         if target.exists():  # appeared meanwhile: never overwrite a user's file
             raise FileExistsError(f"{target} appeared during the download; left untouched.")
         os.replace(tmp, target)
@@ -122,15 +135,21 @@ def ensure_file(relpath: str, data_dir: Path | None = None, download: bool = Tru
     """Path of a verified data file, downloading it first if it is missing.
 
     Args:
-        relpath: the file's path inside the data directory, a key of :data:`FILES`.
+        relpath: the file's path inside the data directory, a key of :data:`FILES`
+            (any other name raises ``ValueError``).
         data_dir: the data directory; default :func:`default_data_dir`.
         download: when ``False``, a missing file raises instead of being fetched.
 
     Raises:
+        ValueError: ``relpath`` is not one of the course's data files.
         DataNotFoundError: the file is missing and could not be downloaded.
-        ChecksumError: the file's SHA-256 is not the pinned one (the file is left in place).
+        ChecksumError: the file's SHA-256 is not the pinned one (a file in the data directory
+            is left in place; a fresh download is discarded).
     """
-    spec = FILES[relpath]
+    spec = FILES.get(relpath)
+    if spec is None:
+        raise ValueError(f"Unknown data file {relpath!r}. The course's data files are: "
+                         + ", ".join(repr(name) for name in FILES) + ".")
     root = Path(data_dir) if data_dir is not None else default_data_dir()
     path = root / relpath
     if not path.exists():
@@ -267,9 +286,26 @@ def load_ecg5000(data_dir: Path | None = None) -> tuple[NDArray[np.float32], NDA
 # --------------------------------------------------------------------------- splits, scaling
 
 
-def to_float(images: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """uint8 pixels in [0, 255] to float32 in [0, 1], same shape."""
-    return images.astype(np.float32) / np.float32(255.0)
+def to_float(images: NDArray) -> NDArray[np.float32]:
+    """Images as float32 in [0, 1], same shape: the course's one pixel conversion.
+
+    uint8 pixels in [0, 255] are divided by 255. Float images are checked to lie in [0, 1] and
+    returned as float32 *unchanged in value*: an array is never scaled twice.
+
+    Raises:
+        ValueError: another dtype, or float values outside [0, 1] (or NaN).
+    """
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got dtype "
+                         f"{images.dtype}.")
+    if images.size and not (np.nanmin(images) >= 0 and np.nanmax(images) <= 1
+                            and not np.isnan(images).any()):
+        raise ValueError("float images must lie in [0, 1] (uint8 pixels are scaled by 1/255; "
+                         "this array looks scaled already, or is not an image).")
+    return images.astype(np.float32, copy=False)
 
 
 def train_val_split(x: NDArray, y: NDArray | None = None, val_fraction: float = 0.1,
@@ -305,41 +341,45 @@ def autoencoder_dataset(images: NDArray[np.uint8], batch_size: int = 256, shuffl
                         seed: int = 0, corrupt=None):
     """A ``tf.data`` pipeline of ``(input, target)`` float batches from uint8 images.
 
-    The images stay uint8 in memory (a quarter of the float32 size) and each batch is converted
-    to float32 in [0, 1] on the fly. Keras' ``fit`` accepts the result directly.
+    Written out in lesson 1: shuffle the uint8 images (a new order every epoch), batch them,
+    and turn each batch into the pair ``(x, x)`` of float32 images in [0, 1]. The images stay
+    uint8 in memory (a quarter of the float32 size). Lesson 2 adds ``corrupt``: the input is
+    then a corrupted copy and the target the clean batch (a *denoising* autoencoder).
 
     Args:
         images: ``(n, h, w)`` uint8. batch_size: examples per batch.
         shuffle: reshuffle every epoch (reproducibly, from ``seed``).
         corrupt: optional function ``(clean_batch, seed_pair) -> noisy_batch`` on float32
-            tensors of shape ``(b, h, w)``; the input is then corrupted and the target clean
-            (a *denoising* autoencoder). ``seed_pair`` is a ``(2,)`` int tensor, different for
-            every batch and every epoch, for stateless random ops.
+            tensors of shape ``(b, h, w)``; ``seed_pair`` is a ``(2,)`` int tensor, different
+            for every batch and every epoch, for stateless random ops.
 
     Returns:
-        A ``tf.data.Dataset`` of ``(input, target)``, each ``(b, h, w)`` float32.
+        A ``tf.data.Dataset`` of ``(input, target)``, each ``(b, h, w)`` float32, that Keras'
+        ``fit`` accepts directly.
     """
     import tensorflow as tf
 
-    source = tf.constant(images)
-    n = len(images)
-    indices = tf.data.Dataset.range(n)
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim < 2:
+        raise ValueError(f"autoencoder_dataset expects uint8 images (n, h, w), got "
+                         f"{images.dtype} {images.shape}.")
+    ds = tf.data.Dataset.from_tensor_slices(images)
     if shuffle:
-        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size)
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
     if corrupt is None:
-        def to_pair(idx):
-            clean = tf.cast(tf.gather(source, idx), tf.float32) / 255.0
+        def to_pair(batch):
+            clean = tf.cast(batch, tf.float32) / 255.0
             return clean, clean
-        ds = batches.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         # one random number per batch, new every epoch yet reproducible from `seed`
         keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        def to_noisy_pair(key, idx):
-            clean = tf.cast(tf.gather(source, idx), tf.float32) / 255.0
+
+        def to_noisy_pair(key, batch):
+            clean = tf.cast(batch, tf.float32) / 255.0
             return corrupt(clean, tf.stack([tf.cast(seed, tf.int64), key])), clean
-        ds = tf.data.Dataset.zip(keys, batches).map(to_noisy_pair,
-                                                     num_parallel_calls=tf.data.AUTOTUNE)
+        ds = tf.data.Dataset.zip(keys, ds).map(to_noisy_pair, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -367,6 +407,106 @@ class MinMaxScaler1D:
     def fit_transform(self, x: NDArray) -> NDArray[np.float32]:
         """:meth:`fit` then :meth:`transform`."""
         return self.fit(x).transform(x)
+
+
+# --------------------------------------------------------------------------- lesson 5: signals
+
+#: The families of :func:`make_signals`, indexed by label: ``(waveform, period in samples)``.
+#: The two sines are the tutorial's periods of 20 and 80 samples, sampled half as often.
+SIGNAL_FAMILIES: tuple[tuple[str, float], ...] = (
+    ("sine", 10.0), ("sine", 40.0), ("square", 20.0), ("sawtooth", 20.0),
+)
+_WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
+
+
+def signal_names(families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES) -> list[str]:
+    """Readable names of the families, indexed by label, e.g. ``"sine, period 10"``."""
+    return [f"{kind}, period {period:g}" for kind, period in families]
+
+
+def _waveform(kind: str, cycles: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One of :data:`_WAVEFORMS` in [-1, 1] at the given (fractional) numbers of cycles."""
+    frac = cycles - np.floor(cycles)
+    if kind == "sine":
+        return np.sin(2 * np.pi * cycles)
+    if kind == "square":
+        return np.where(frac < 0.5, 1.0, -1.0)
+    if kind == "sawtooth":
+        return 2.0 * frac - 1.0
+    return 1.0 - 4.0 * np.abs(frac - 0.5)  # triangle
+
+
+def make_signals(n_per_family: int, length: int = 50, seed: int | np.random.Generator = 0,
+                 noise: float = 0.1, families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES,
+                 period_jitter: float = 0.1, amplitude_jitter: float = 0.2
+                 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Labelled synthetic series: every series is drawn on its own, never cut from another.
+
+    Each series of family ``(kind, period)`` is ``a * waveform(t / p + phase) + noise`` with
+    a random phase in [0, 1), a period ``p`` within ``period_jitter`` (relative) of the
+    family's, an amplitude ``a`` within ``amplitude_jitter`` of 1, and Gaussian noise of
+    standard deviation ``noise``. The same arguments always give the same series.
+
+    Args:
+        n_per_family: series per family. length: samples per series.
+        seed: an integer, or a NumPy ``Generator`` to draw from.
+        families: ``(waveform, period)`` pairs, waveform one of ``"sine"``, ``"square"``,
+            ``"sawtooth"``, ``"triangle"``; the label of a series is its family's index.
+
+    Returns:
+        ``(x, y)``: ``x`` ``(n_per_family * len(families), length)`` float32, ``y`` the
+        ``(n,)`` int64 labels; rows in random order.
+    """
+    if n_per_family < 1 or length < 2:
+        raise ValueError(f"need n_per_family >= 1 and length >= 2, got {n_per_family} "
+                         f"and {length}.")
+    if noise < 0 or not 0 <= period_jitter < 1 or not 0 <= amplitude_jitter < 1:
+        raise ValueError("noise must be >= 0 and the jitters in [0, 1), got "
+                         f"{noise}, {period_jitter}, {amplitude_jitter}.")
+    for kind, period in families:
+        if kind not in _WAVEFORMS or not period > 0:
+            raise ValueError(f"unknown family ({kind!r}, {period}): waveform one of "
+                             f"{_WAVEFORMS} and a positive period.")
+    rng = np.random.default_rng(seed)
+    t = np.arange(length, dtype=np.float64)
+    xs, ys = [], []
+    for label, (kind, period) in enumerate(families):
+        shape = (n_per_family, 1)
+        periods = period * rng.uniform(1 - period_jitter, 1 + period_jitter, shape)
+        phases = rng.uniform(0.0, 1.0, shape)
+        amplitudes = rng.uniform(1 - amplitude_jitter, 1 + amplitude_jitter, shape)
+        clean = amplitudes * _waveform(kind, t / periods + phases)
+        xs.append(clean + noise * rng.standard_normal((n_per_family, length)))
+        ys.append(np.full(n_per_family, label, np.int64))
+    order = rng.permutation(n_per_family * len(families))
+    return np.concatenate(xs).astype(np.float32)[order], np.concatenate(ys)[order]
+
+
+@dataclass(frozen=True)
+class SignalSplits:
+    """Train, validation and test series (``x_*``: ``(n, length)``) and labels (``y_*``:
+    ``(n,)``), each part generated on its own."""
+
+    x_train: NDArray[np.float32]
+    y_train: NDArray[np.int64]
+    x_val: NDArray[np.float32]
+    y_val: NDArray[np.int64]
+    x_test: NDArray[np.float32]
+    y_test: NDArray[np.int64]
+
+
+def make_signal_splits(n_train: int, n_val: int, n_test: int, length: int = 50, seed: int = 0,
+                       **kwargs) -> SignalSplits:
+    """Train, validation and test sets of :func:`make_signals`, ``n_*`` series per family.
+
+    The three parts come from three independent random streams (``SeedSequence(seed).spawn``):
+    separate series, never windows of one long series, so nothing seen in training reappears
+    in validation or test. ``kwargs`` go to :func:`make_signals`.
+    """
+    streams = np.random.SeedSequence(seed).spawn(3)
+    parts = [make_signals(n, length, seed=np.random.default_rng(s), **kwargs)
+             for n, s in zip((n_train, n_val, n_test), streams)]
+    return SignalSplits(*parts[0], *parts[1], *parts[2])
 
 
 # --------------------------------------------------------------------------- command line

@@ -6,79 +6,13 @@ Images are ``(n, h, w)`` arrays, uint8 in [0, 255] or float in [0, 1]; codes are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
-from keras import layers
 from numpy.typing import NDArray
 
-from autoenc_helpers.anomaly import percentile_threshold
-from autoenc_helpers.metrics import as_unit_float
-
-Models = tuple[keras.Model, keras.Model, keras.Model]
-
-
-# --------------------------------------------------------------------------- model
-
-
-def lean_conv_autoencoder(input_shape: Sequence[int] = (28, 28), filters: Sequence[int] = (16, 32),
-                          latent_dim: int = 20, first_kernel_size: int = 5, kernel_size: int = 3,
-                          decoder_kernel_size: int = 4, last_kernel_size: int = 6,
-                          name: str = "lean_conv_ae") -> Models:
-    """A small convolutional autoencoder with a dense code, cheap enough to train on a CPU.
-
-    Encoder: two stride-2 ``Conv2D`` layers (28 -> 14 -> 7), ``Flatten``, ``Dense(latent_dim)``.
-    Decoder: ``Dense`` to a ``(h/4, w/4, filters[1])`` map, a stride-2 ``Conv2DTranspose`` with
-    ``filters[0]`` channels (7 -> 14) and a stride-2 ``Conv2DTranspose`` straight to one sigmoid
-    channel (14 -> 28). All hidden layers use ReLU. Unlike
-    :func:`autoenc_helpers.models.conv_autoencoder`, no layer works on many channels at full
-    resolution, which makes it about three times faster to train.
-
-    Args:
-        input_shape: ``(h, w)`` of grey images, both divisible by 4.
-        filters: channels of the two encoder convolutions; the decoder mirrors them.
-        latent_dim: size of the code (linear, no activation).
-        first_kernel_size: kernel of the first convolution, which sees the raw pixels (one
-            channel, so a large kernel costs little and sees whole stroke segments).
-        kernel_size: kernel of the encoder's second convolution.
-        decoder_kernel_size: kernel of the decoder's first transposed convolution.
-        last_kernel_size: kernel of the output layer. Transposed-convolution kernels that are a
-            multiple of the stride (2) avoid checkerboard artefacts; 6 lets each output pixel
-            draw on a 3x3 patch of the 14x14 maps.
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``: ``(n, h, w) -> (n, h, w)`` in [0, 1],
-        ``(n, h, w) -> (n, latent_dim)`` and ``(n, latent_dim) -> (n, h, w)``; uncompiled.
-    """
-    h, w = (int(s) for s in input_shape)
-    if len(filters) != 2:
-        raise ValueError(f"filters must hold two channel counts, got {tuple(filters)}.")
-    if h % 4 or w % 4:
-        raise ValueError(f"input_shape {tuple(input_shape)} must be divisible by 4.")
-    f1, f2 = (int(f) for f in filters)
-    inputs = keras.Input((h, w), name="input")
-    x = layers.Reshape((h, w, 1))(inputs)
-    x = layers.Conv2D(f1, first_kernel_size, strides=2, padding="same", activation="relu",
-                      name="enc_conv_0")(x)
-    x = layers.Conv2D(f2, kernel_size, strides=2, padding="same", activation="relu",
-                      name="enc_conv_1")(x)
-    code = layers.Dense(latent_dim, name="code")(layers.Flatten()(x))
-    encoder = keras.Model(inputs, code, name="encoder")
-
-    latent = keras.Input((latent_dim,), name="code")
-    y = layers.Dense((h // 4) * (w // 4) * f2, activation="relu", name="dec_dense")(latent)
-    y = layers.Reshape((h // 4, w // 4, f2))(y)
-    y = layers.Conv2DTranspose(f1, decoder_kernel_size, strides=2, padding="same",
-                               activation="relu", name="dec_deconv_0")(y)
-    y = layers.Conv2DTranspose(1, last_kernel_size, strides=2, padding="same",
-                               activation="sigmoid", name="pixels")(y)
-    y = layers.Reshape((h, w))(y)
-    decoder = keras.Model(latent, y, name="decoder")
-    inp = keras.Input((h, w), name="input")
-    autoencoder = keras.Model(inp, decoder(encoder(inp)), name=name)
-    return autoencoder, encoder, decoder
+from autoenc_helpers.data import to_float
 
 
 class ReconstructionSnapshots(keras.callbacks.Callback):
@@ -94,7 +28,7 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
 
     def __init__(self, images: NDArray, epochs: Sequence[int]):
         super().__init__()
-        self.images = as_unit_float(np.asarray(images))
+        self.images = to_float(np.asarray(images))
         self.epochs = {int(e) for e in epochs}
         self.snapshots: dict[int, NDArray[np.float32]] = {}
 
@@ -129,7 +63,7 @@ def encode(encoder, x: NDArray, batch_size: int = 1000) -> NDArray[np.float32]:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     fn = getattr(encoder, "predict_on_batch", encoder)
-    chunks = [np.asarray(fn(as_unit_float(x[i:i + batch_size])), np.float32)
+    chunks = [np.asarray(fn(to_float(x[i:i + batch_size])), np.float32)
               for i in range(0, len(x), batch_size)]
     if not chunks:
         raise ValueError("encode: got no inputs (an empty array).")
@@ -240,30 +174,6 @@ def knn_cv_accuracy(z: NDArray, y: NDArray, k: int = 5, folds: int = 5, seed: in
     return float(cross_val_score(KNeighborsClassifier(k), z, y, cv=cv).mean())
 
 
-def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None = None,
-             xlabel: str = "dimension 1", ylabel: str = "dimension 2",
-             s: float = 3.0) -> plt.Axes:
-    """Scatter ``(n, 2)`` points coloured by integer label with seaborn's colour-blind-safe
-    palette, with a legend (one entry per label) outside the axes."""
-    import seaborn as sns
-
-    points, labels = _check_codes(points, labels, "plot_map")
-    if points.shape[1] != 2:
-        raise ValueError(f"plot_map: expected (n, 2) points, got {points.shape}.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 5))
-    classes = np.unique(labels)
-    palette = sns.color_palette("colorblind", len(classes))
-    for colour, c in zip(palette, classes):
-        sel = labels == c
-        ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour, label=str(c),
-                   rasterized=True, linewidths=0)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xticks=[], yticks=[])
-    ax.legend(title="digit", markerscale=12 / max(s, 1.0), loc="center left",
-              bbox_to_anchor=(1.0, 0.5), frameon=False)
-    return ax
-
-
 # --------------------------------------------------------------------------- out-of-distribution
 
 
@@ -271,13 +181,13 @@ def rotate(images: NDArray, degrees: int) -> NDArray:
     """Images ``(n, h, w)`` rotated anticlockwise by a multiple of 90 degrees (same dtype)."""
     if degrees % 90:
         raise ValueError(f"rotate: degrees must be a multiple of 90, got {degrees}.")
-    images = _check_images(images, "rotate")
+    images = _image_stack(images, "rotate")
     return np.ascontiguousarray(np.rot90(images, k=(degrees // 90) % 4, axes=(1, 2)))
 
 
 def invert(images: NDArray) -> NDArray:
     """Negatives ``(n, h, w)``: white digits on black become black on white (same dtype)."""
-    images = _check_images(images, "invert")
+    images = _image_stack(images, "invert")
     return (255 - images) if images.dtype == np.uint8 else (1.0 - images).astype(images.dtype)
 
 
@@ -287,65 +197,9 @@ def noise_images(n: int, shape: Sequence[int] = (28, 28), seed: int = 0) -> NDAr
     return rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
 
 
-def _check_images(images: NDArray, who: str) -> NDArray:
+def _image_stack(images: NDArray, who: str) -> NDArray:
+    """``images`` as an array of shape ``(n, h, w)``, else a ValueError naming ``who``."""
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"{who}: expected images of shape (n, h, w), got {images.shape}.")
     return images
-
-
-def threshold_from_errors(errors: NDArray, percentile: float = 99.0) -> float:
-    """A detection threshold: the ``percentile`` of reconstruction errors of *normal* (validation)
-    data. About ``100 - percentile`` % of normal inputs lie above it (the false-alarm rate).
-    The same rule as lesson 4's :func:`autoenc_helpers.anomaly.percentile_threshold`, with the
-    percentile strictly inside (0, 100)."""
-    if not 0.0 < percentile < 100.0:
-        raise ValueError(f"percentile must be in (0, 100), got {percentile}.")
-    return percentile_threshold(errors, percentile)
-
-
-def flag_rate(errors: NDArray, threshold: float) -> float:
-    """Fraction of inputs whose error is above ``threshold`` (flagged as out of distribution)."""
-    errors = np.asarray(errors)
-    if errors.ndim != 1 or len(errors) == 0:
-        raise ValueError(f"flag_rate: expected a non-empty (n,) array, got shape {errors.shape}.")
-    return float(np.mean(errors > threshold))
-
-
-def plot_error_histograms(errors: Mapping[str, NDArray], threshold: float,
-                          reference: Sequence[str] = (), ax: plt.Axes | None = None,
-                          bins: int = 60) -> plt.Axes:
-    """Histograms of reconstruction errors, one per kind of input, on shared log-spaced bins,
-    with the threshold as a vertical line.
-
-    Each histogram is scaled to a peak height of 1, so that narrow and wide distributions and
-    sets of different sizes are equally visible: compare positions and shapes, not heights.
-
-    Args:
-        errors: ``{"kind": (n_kind,) errors}``.
-        threshold: the detection threshold.
-        reference: kinds drawn as filled areas (the normal data); the others are outlines.
-    """
-    import seaborn as sns
-
-    if not errors:
-        raise ValueError("plot_error_histograms: no errors given.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
-    all_err = np.concatenate([np.asarray(e, np.float64).ravel() for e in errors.values()])
-    lo, hi = max(all_err.min(), 1e-6), all_err.max()
-    edges = np.geomspace(lo, hi * 1.0001, bins)
-    palette = sns.color_palette("colorblind", len(errors))
-    for colour, (name, err) in zip(palette, errors.items()):
-        counts, _ = np.histogram(np.clip(np.asarray(err, np.float64), lo, None), bins=edges)
-        height = counts / max(counts.max(), 1)
-        if name in reference:
-            ax.stairs(height, edges, fill=True, alpha=0.35, color=colour, label=name)
-        else:
-            ax.stairs(height, edges, lw=1.8, color=colour, label=name)
-    ax.axvline(threshold, color="black", ls="--", label="threshold")
-    ax.set_xscale("log")
-    ax.set(title="Reconstruction error by kind of input", xlabel="per-image MSE (log scale)",
-           ylabel="frequency (peak scaled to 1)", ylim=(0, 1.05))
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    return ax

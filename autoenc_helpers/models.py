@@ -1,8 +1,12 @@
-"""Keras 3 functional model builders used by the lessons.
+"""Keras 3 functional model builders: every architecture the lessons train, in one place.
+
+As in d2l.ai, a builder lands here only after a lesson has written the same architecture out
+layer by layer (its docstring says which lesson); later lessons reuse it and show its source
+with :func:`autoenc_helpers.show_source`, so the model being trained is always on the page.
 
 Every builder returns three models that share layers: ``(autoencoder, encoder, decoder)``,
-with ``autoencoder(x) == decoder(encoder(x))``. They are returned uncompiled: the notebooks
-choose the optimiser and loss, where students can see them.
+with ``autoencoder(x) == decoder(encoder(x))`` (see :func:`compose`). They are returned
+uncompiled: the notebooks choose the optimiser and loss, where students can see them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from keras import layers
 Models = tuple[keras.Model, keras.Model, keras.Model]
 
 
-def _compose(encoder: keras.Model, decoder: keras.Model, name: str) -> keras.Model:
+def compose(encoder: keras.Model, decoder: keras.Model, name: str = "autoencoder") -> keras.Model:
+    """The autoencoder ``x -> decoder(encoder(x))``, sharing the two models' layers.
+
+    Defined in lesson 1. Args: ``encoder`` maps ``(n, *input_shape)`` to codes, ``decoder``
+    maps codes back to ``(n, *output_shape)``. Returns a model ``(n, *input_shape) -> (n,
+    *output_shape)``.
+    """
     inputs = keras.Input(encoder.input_shape[1:], name="input")
     return keras.Model(inputs, decoder(encoder(inputs)), name=name)
 
@@ -25,7 +35,7 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
                       hidden: Sequence[int] = (512,), activation: str | None = "relu",
                       output_activation: str | None = "sigmoid",
                       name: str = "dense_ae") -> Models:
-    """A fully connected autoencoder.
+    """A fully connected autoencoder. Defined in lesson 1 (reused in lessons 4 and 7).
 
     Args:
         input_shape: shape of one example, e.g. ``(28, 28)`` images or ``(140,)`` signals;
@@ -41,7 +51,7 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
         ``(autoencoder, encoder, decoder)``: ``(n, *input_shape) -> (n, *input_shape)``,
         ``(n, *input_shape) -> (n, latent_dim)`` and ``(n, latent_dim) -> (n, *input_shape)``.
     """
-    input_shape = tuple(input_shape)
+    input_shape = tuple(int(s) for s in input_shape)
     inputs = keras.Input(input_shape, name="input")
     x = layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
     for i, width in enumerate(hidden):
@@ -57,52 +67,477 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
     if len(input_shape) > 1:
         y = layers.Reshape(input_shape)(y)
     decoder = keras.Model(latent, y, name="decoder")
-    return _compose(encoder, decoder, name), encoder, decoder
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def _per_layer(value: int | Sequence[int], n: int, what: str) -> list[int]:
+    values = [int(value)] * n if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+    if len(values) != n:
+        raise ValueError(f"{what} needs {n} entries (one per layer), got {tuple(values)}.")
+    return values
 
 
 def conv_autoencoder(input_shape: Sequence[int] = (28, 28), filters: Sequence[int] = (32, 64),
-                     latent_dim: int | None = None, kernel_size: int = 3,
+                     kernel_sizes: int | Sequence[int] = 3, bottleneck_convs: int = 0,
+                     latent_dim: int | None = None,
+                     decoder_filters: Sequence[int] | None = None,
+                     decoder_kernel_sizes: int | Sequence[int] = 3,
                      name: str = "conv_ae") -> Models:
-    """A convolutional autoencoder: strided Conv2D down, Conv2DTranspose up.
+    """A convolutional autoencoder for grey images: strided ``Conv2D`` down,
+    ``Conv2DTranspose`` up. Defined in lesson 2 (feature-map code, for denoising); lesson 3
+    adds a dense code with ``latent_dim``.
 
-    Each entry of ``filters`` halves the image side (28 -> 14 -> 7 for two entries).
+    Encoder: a channel axis is added; each entry of ``filters`` is a stride-2 ``Conv2D``
+    (ReLU) that halves the side (28 -> 14 -> 7 for two entries); ``bottleneck_convs``
+    stride-1 ``Conv2D`` layers follow at the smallest size; with ``latent_dim``, ``Flatten``
+    and a linear ``Dense(latent_dim)`` give the code.
+
+    Decoder: with ``latent_dim``, a ``Dense`` layer (ReLU) back to the feature map; one
+    stride-2 ``Conv2DTranspose`` (ReLU) per entry of ``decoder_filters``, then a stride-2
+    ``Conv2DTranspose`` straight to one sigmoid channel, so the side doubles
+    ``len(filters)`` times and no wide layer works at full resolution (fast on a CPU).
 
     Args:
-        input_shape: ``(height, width)`` of grey images (a channel axis is added inside),
-            both divisible by ``2 ** len(filters)``.
-        filters: channels of the encoder's strided convolutions; the decoder mirrors them.
-        latent_dim: ``None`` keeps the code as a feature map ``(h', w', filters[-1])``;
-            an integer adds a dense bottleneck of that size (``(n, latent_dim)`` codes).
+        input_shape: ``(height, width)``, both divisible by ``2 ** len(filters)``.
+        filters: channels of the encoder's strided convolutions.
+        kernel_sizes: kernel of each encoder convolution (one value for all, or one per
+            entry of ``filters``; the bottleneck convolutions use the last).
+        bottleneck_convs: extra stride-1 convolutions at the smallest size.
+        latent_dim: ``None`` keeps the code as a feature map ``(h', w', filters[-1])``; an
+            integer adds a dense code of that size.
+        decoder_filters: channels of the decoder's hidden transposed convolutions, deepest
+            first, ``len(filters) - 1`` entries; default ``filters[:-1]`` reversed (a mirror).
+        decoder_kernel_sizes: kernel of each transposed convolution, ``len(filters)``
+            values (the last is the output layer's) or one for all. Kernels that are a
+            multiple of the stride (2) avoid checkerboard artefacts.
 
     Returns:
-        ``(autoencoder, encoder, decoder)``; the autoencoder maps ``(n, h, w)`` in [0, 1] to
-        ``(n, h, w)`` in [0, 1].
+        ``(autoencoder, encoder, decoder)``: ``(n, h, w) -> (n, h, w)`` in [0, 1]; the
+        encoder maps ``(n, h, w)`` to ``(n, latent_dim)`` or ``(n, h', w', filters[-1])``
+        with ``h' = h / 2 ** len(filters)``; the decoder maps codes back.
     """
     h, w = (int(s) for s in input_shape)
+    filters = [int(f) for f in filters]
     factor = 2 ** len(filters)
-    if h % factor or w % factor:
+    if not filters or h % factor or w % factor:
         raise ValueError(f"input_shape {tuple(input_shape)} must be divisible by {factor} "
-                         f"for {len(filters)} stride-2 layers.")
+                         f"for {len(filters)} stride-2 layers (and filters must not be empty).")
+    if bottleneck_convs < 0:
+        raise ValueError(f"bottleneck_convs must be >= 0, got {bottleneck_convs}.")
+    enc_kernels = _per_layer(kernel_sizes, len(filters), "kernel_sizes")
+    dec_filters = (list(reversed(filters[:-1])) if decoder_filters is None
+                   else [int(f) for f in decoder_filters])
+    if len(dec_filters) != len(filters) - 1:
+        raise ValueError(f"decoder_filters needs {len(filters) - 1} entries, got "
+                         f"{tuple(dec_filters)}.")
+    dec_kernels = _per_layer(decoder_kernel_sizes, len(filters), "decoder_kernel_sizes")
+
     inputs = keras.Input((h, w), name="input")
-    x = layers.Reshape((h, w, 1))(inputs)
-    for i, f in enumerate(filters):
-        x = layers.Conv2D(f, kernel_size, strides=2, padding="same", activation="relu",
+    x = layers.Reshape((h, w, 1), name="add_channel")(inputs)
+    for i, (f, k) in enumerate(zip(filters, enc_kernels)):
+        x = layers.Conv2D(f, k, strides=2, padding="same", activation="relu",
                           name=f"enc_conv_{i}")(x)
-    fmap = (h // factor, w // factor, int(filters[-1]))
+    for i in range(bottleneck_convs):
+        x = layers.Conv2D(filters[-1], enc_kernels[-1], padding="same", activation="relu",
+                          name=f"bottleneck_conv_{i}")(x)
+    fmap = (h // factor, w // factor, filters[-1])
+    if latent_dim is not None:
+        x = layers.Dense(latent_dim, name="code")(layers.Flatten()(x))
+    encoder = keras.Model(inputs, x, name="encoder")
+
+    code = keras.Input((latent_dim,) if latent_dim is not None else fmap, name="code")
+    y = code
+    if latent_dim is not None:
+        y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_dense")(y)
+        y = layers.Reshape(fmap)(y)
+    for i, (f, k) in enumerate(zip(dec_filters, dec_kernels)):
+        y = layers.Conv2DTranspose(f, k, strides=2, padding="same", activation="relu",
+                                   name=f"dec_deconv_{i}")(y)
+    y = layers.Conv2DTranspose(1, dec_kernels[-1], strides=2, padding="same",
+                               activation="sigmoid", name="pixels")(y)
+    y = layers.Reshape((h, w), name="drop_channel")(y)
+    decoder = keras.Model(code, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 6: penalties
+# Regularised autoencoders: a wide sigmoid code kept from copying the input by a penalty
+# (sparse: L1 or KL; contractive: the encoder's Jacobian) instead of a narrow bottleneck.
+
+
+def single_layer_autoencoder(input_shape: Sequence[int] = (28, 28), code_size: int = 256,
+                             code_activation: str | None = "sigmoid",
+                             output_activation: str | None = "sigmoid",
+                             name: str = "single_layer_ae") -> Models:
+    """One dense layer in, one out: ``h = s(W x + b)``, ``x_hat = s(W' h + c)``.
+
+    Defined in lesson 6: the classic autoencoder of the sparse and contractive papers, whose
+    code may be wider than the data's intrinsic dimension because a penalty, not the code
+    size, keeps it from copying the input.
+
+    Args:
+        input_shape: shape of one example, e.g. ``(28, 28)`` or ``(140,)``; the encoder
+            flattens it and the decoder restores it.
+        code_size: number of code units ``d``.
+        code_activation: ``"sigmoid"`` keeps every unit in (0, 1), which the KL penalty and the
+            closed-form contractive penalty need.
+        output_activation: ``"sigmoid"`` for data scaled to [0, 1].
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, *input_shape) -> (n, *input_shape)``,
+        ``(n, *input_shape) -> (n, code_size)`` (last layer named ``"code"``) and
+        ``(n, code_size) -> (n, *input_shape)``; uncompiled.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if not input_shape or min(input_shape) < 1:
+        raise ValueError(f"input_shape must be a non-empty shape of positive sizes, "
+                         f"got {input_shape}.")
+    if int(code_size) < 1:
+        raise ValueError(f"code_size must be a positive integer, got {code_size}.")
+    inputs = keras.Input(input_shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    code = layers.Dense(int(code_size), activation=code_activation, name="code")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((int(code_size),), name="code")
+    y = layers.Dense(int(np.prod(input_shape)), activation=output_activation, name="pixels")(latent)
+    if len(input_shape) > 1:
+        y = layers.Reshape(input_shape, name="unflatten")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def l1_penalty(code):
+    """Mean over the batch of each code's L1 norm, ``mean_i sum_j |h_ij|``.
+
+    Defined in lesson 6. ``code``: ``(n, d)`` activations. Returns a scalar tensor.
+    """
+    return keras.ops.mean(keras.ops.sum(keras.ops.abs(code), axis=-1))
+
+
+def kl_sparsity_penalty(code, target: float):
+    """``sum_j KL(rho || rho_hat_j)``: pulls each unit's mean activation towards ``target``.
+
+    Defined in lesson 6. ``rho_hat_j`` is unit ``j``'s mean activation over the batch, and
+    ``KL(rho || q) = rho log(rho / q) + (1 - rho) log((1 - rho) / (1 - q))`` is the divergence
+    between two coins that come up 1 with probabilities ``rho`` and ``q``: zero when
+    ``q == rho``, growing steeply as ``q`` moves away.
+
+    Args:
+        code: ``(n, d)`` activations in (0, 1) (sigmoid units).
+        target: ``rho``, the wanted mean activation, in (0, 1).
+
+    Returns:
+        A scalar tensor.
+    """
+    eps = 1e-6
+    rho_hat = keras.ops.clip(keras.ops.mean(code, axis=0), eps, 1.0 - eps)
+    rho = target
+    return keras.ops.sum(rho * keras.ops.log(rho / rho_hat)
+                   + (1.0 - rho) * keras.ops.log((1.0 - rho) / (1.0 - rho_hat)))
+
+
+def contractive_penalty(code, kernel):
+    """Mean over the batch of ``||J_f(x)||_F^2`` for a dense sigmoid encoder, in closed form.
+
+    Defined in lesson 6. For ``h = sigmoid(W x + b)`` the Jacobian is
+    ``J[j, k] = dh_j / dx_k = h_j (1 - h_j) W[k, j]``, so its squared Frobenius norm is
+    ``sum_j (h_j (1 - h_j))^2 sum_k W[k, j]^2``: no derivative has to be computed.
+
+    Args:
+        code: ``(n, d)`` sigmoid activations ``h``.
+        kernel: ``(input_dim, d)`` weights ``W`` of the code layer (Keras' layout).
+
+    Returns:
+        A scalar tensor.
+    """
+    slope = keras.ops.square(code * (1.0 - code))            # (n, d): (h_j (1 - h_j))^2
+    column_norms = keras.ops.sum(keras.ops.square(kernel), axis=0)  # (d,): sum_k W[k, j]^2
+    return keras.ops.mean(keras.ops.sum(slope * column_norms, axis=-1))
+
+
+class PenalisedAutoencoder(keras.Model):
+    """An autoencoder trained on ``reconstruction + weight * penalty``, both logged.
+
+    Defined in lesson 6. The reconstruction term is the mean squared error over pixels and
+    images, like ``loss="mse"``; subclasses say what the penalty is (:meth:`penalty`). The
+    training step is written out (as in the keras.io VAE example), so that the history holds
+    ``loss``, ``reconstruction`` and ``penalty`` (and their ``val_`` versions) separately.
+    Calling the model returns the reconstruction, so it can be used like any autoencoder
+    (``predict``, :func:`autoenc_helpers.metrics.reconstruction_errors`).
+
+    Args:
+        encoder: ``(n, *input_shape) -> (n, d)`` Keras model.
+        decoder: ``(n, d) -> (n, *input_shape)`` Keras model.
+        weight: the penalty's weight, ``>= 0`` (0 gives a plain autoencoder).
+
+    Compile it with an optimiser only: ``model.compile(optimizer="adam")``.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
+        super().__init__(**kwargs)
+        if not float(weight) >= 0:
+            raise ValueError(f"weight must be >= 0, got {weight}.")
+        if tuple(encoder.output_shape[1:]) != tuple(decoder.input_shape[1:]):
+            raise ValueError(f"the encoder's output {encoder.output_shape} does not fit the "
+                             f"decoder's input {decoder.input_shape}.")
+        self.encoder, self.decoder, self.weight = encoder, decoder, float(weight)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.penalty_tracker = keras.metrics.Mean(name="penalty")
+
+    def penalty(self, x, code):
+        """The penalty for a batch: inputs ``x`` ``(n, ...)`` and their codes ``(n, d)``."""
+        raise NotImplementedError("a subclass says what the penalty is")
+
+    def call(self, x, training: bool = False):
+        return self.decoder(self.encoder(x, training=training), training=training)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker]
+
+    def loss_terms(self, data, training: bool = False):
+        """``(total, reconstruction, penalty)`` for a batch ``x`` or ``(x, target)``."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        target = x if y is None else y
+        code = self.encoder(x, training=training)
+        reconstruction = keras.ops.mean(keras.ops.square(target - self.decoder(code, training=training)))
+        penalty = self.penalty(x, code)
+        return reconstruction + self.weight * penalty, reconstruction, penalty
+
+    def _log(self, total, reconstruction, penalty) -> dict:
+        for tracker, value in zip(self.metrics, (total, reconstruction, penalty)):
+            tracker.update_state(value)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        import tensorflow as tf  # the course runs Keras on TensorFlow
+
+        with tf.GradientTape() as tape:
+            total, reconstruction, penalty = self.loss_terms(data, training=True)
+        gradients = tape.gradient(total, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self._log(total, reconstruction, penalty)
+
+    def test_step(self, data):
+        return self._log(*self.loss_terms(data, training=False))
+
+
+class L1SparseAutoencoder(PenalisedAutoencoder):
+    """Sparse autoencoder: penalty :func:`l1_penalty` of the code. Defined in lesson 6."""
+
+    def penalty(self, x, code):
+        return l1_penalty(code)
+
+
+class KLSparseAutoencoder(PenalisedAutoencoder):
+    """Sparse autoencoder: penalty :func:`kl_sparsity_penalty`, which pulls every unit's mean
+    activation towards ``target`` (``rho``, in (0, 1)). Defined in lesson 6."""
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float,
+                 target: float = 0.05, **kwargs):
+        super().__init__(encoder, decoder, weight, **kwargs)
+        if not 0.0 < float(target) < 1.0:
+            raise ValueError(f"target (rho) must lie in (0, 1), got {target}.")
+        self.target = float(target)
+
+    def penalty(self, x, code):
+        return kl_sparsity_penalty(code, self.target)
+
+
+class ContractiveAutoencoder(PenalisedAutoencoder):
+    """Contractive autoencoder: penalty :func:`contractive_penalty`, the encoder's squared
+    Jacobian norm in closed form. Defined in lesson 6.
+
+    The closed form holds for an encoder that is one dense sigmoid layer named ``"code"``
+    (after an optional ``Flatten``), as :func:`single_layer_autoencoder` builds; any other
+    encoder is refused with a ``ValueError``.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
+        super().__init__(encoder, decoder, weight, **kwargs)
+        weighted = [layer for layer in encoder.layers if layer.weights]
+        code = weighted[0] if len(weighted) == 1 else None
+        if (not isinstance(code, layers.Dense) or code.name != "code"
+                or code.activation is not keras.activations.sigmoid):
+            raise ValueError("the closed-form contractive penalty needs an encoder made of one "
+                             "Dense layer named 'code' with a sigmoid activation (see "
+                             "single_layer_autoencoder); got layers "
+                             f"{[layer.name for layer in encoder.layers]}.")
+        self.code_layer = code
+
+    def penalty(self, x, code):
+        return contractive_penalty(code, self.code_layer.kernel)
+
+
+# --------------------------------------------------------------------------- lesson 5: sequences
+
+_RECURRENT_CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+def _sequence_input(timesteps: int, n_features: int, flat: bool) -> tuple[keras.KerasTensor,
+                                                                         keras.KerasTensor]:
+    """The input of a sequence model and the same tensor as ``(batch, timesteps, n_features)``;
+    validates the sizes."""
+    if int(timesteps) < 2 or int(n_features) < 1:
+        raise ValueError(f"need timesteps >= 2 and n_features >= 1, got {timesteps} and "
+                         f"{n_features}.")
+    if flat and n_features != 1:
+        raise ValueError(f"flat=True takes (n, timesteps) signals, so n_features must be 1, "
+                         f"got {n_features}.")
+    inputs = keras.Input((timesteps,) if flat else (timesteps, n_features), name="input")
+    x = layers.Reshape((timesteps, 1), name="to_steps")(inputs) if flat else inputs
+    return inputs, x
+
+
+def _cell(cell: str) -> type[layers.Layer]:
+    if cell not in _RECURRENT_CELLS:
+        raise ValueError(f"cell must be one of {sorted(_RECURRENT_CELLS)}, got {cell!r}.")
+    return _RECURRENT_CELLS[cell]
+
+
+def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
+                          units: int = 32, cell: str = "lstm", flat: bool = False,
+                          name: str = "recurrent_ae") -> Models:
+    """A recurrent sequence autoencoder. Defined in lesson 5 (reused in lesson 7).
+
+    Encoder: an LSTM (or GRU) reads the whole sequence and returns only its last output
+    (``return_sequences=False``), a ``Dense`` layer turns it into the code. Decoder: the code
+    is repeated once per time step (``RepeatVector``), an LSTM (or GRU) returns one output per
+    step (``return_sequences=True``) and a per-step ``Dense`` (``TimeDistributed``) maps each to
+    ``n_features`` values. The layers keep Keras' defaults (tanh, sigmoid gates, no recurrent
+    dropout, no unrolling, biases), so on a GPU they run on the fast cuDNN kernels.
+
+    Args:
+        timesteps: length of the sequences. n_features: values per time step.
+        latent_dim: size of the code. units: width of both recurrent layers.
+        cell: ``"lstm"`` or ``"gru"``, for both encoder and decoder.
+        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1) instead
+            of ``(n, timesteps, n_features)``, e.g. for the anomaly detector of lesson 4.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` (or ``(n,
+        timesteps)`` when ``flat``) to the same shape, to ``(n, latent_dim)``, and back.
+    """
+    rnn = _cell(cell)
+    inputs, x = _sequence_input(timesteps, n_features, flat)
+    x = rnn(units, name=f"enc_{cell}")(x)  # return_sequences=False: one vector per sequence
+    code = layers.Dense(latent_dim, name="code")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((latent_dim,), name="code")
+    y = layers.RepeatVector(timesteps, name="repeat")(latent)  # (n, timesteps, latent_dim)
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y)  # one output per step
+    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
+    if flat:
+        y = layers.Reshape((timesteps,), name="to_signal")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[int] = (16, 32),
+                       kernel_size: int = 7, latent_dim: int | None = None,
+                       hidden: Sequence[int] = (), output_activation: str | None = None,
+                       flat: bool = False, name: str = "conv1d_ae") -> Models:
+    """A 1-D convolutional sequence autoencoder: strided ``Conv1D`` down, ``Conv1DTranspose``
+    up. Defined in lesson 5.
+
+    Each entry of ``filters`` halves the length (140 -> 70 -> 35 for two entries); the decoder
+    doubles it as often, its last transposed convolution giving the ``n_features`` outputs.
+
+    Args:
+        timesteps: length of the sequences, divisible by ``2 ** len(filters)``.
+        n_features: values per time step. filters: channels of the encoder's strided
+            convolutions; the decoder mirrors them. kernel_size: width of every filter.
+        latent_dim: ``None`` keeps the code as a feature map ``(timesteps / 2**k,
+            filters[-1])``; an integer adds a dense bottleneck of that size.
+        hidden: with ``latent_dim``, widths of ReLU ``Dense`` layers between the flattened
+            feature maps and the code (the decoder mirrors them).
+        output_activation: ``None`` for signals of any range, ``"sigmoid"`` for [0, 1].
+        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1).
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``; the autoencoder maps ``(n, timesteps,
+        n_features)`` (or ``(n, timesteps)`` when ``flat``) to the same shape.
+    """
+    factor = 2 ** len(filters)
+    if int(timesteps) % factor:
+        raise ValueError(f"timesteps={timesteps} must be divisible by {factor} for "
+                         f"{len(filters)} stride-2 layers.")
+    inputs, x = _sequence_input(timesteps, n_features, flat)
+    for i, f in enumerate(filters):
+        x = layers.Conv1D(f, kernel_size, strides=2, padding="same", activation="relu",
+                          name=f"enc_conv_{i}")(x)
+    if hidden and latent_dim is None:
+        raise ValueError("hidden layers need a dense code: pass latent_dim too.")
+    fmap = (timesteps // factor, int(filters[-1]))
     if latent_dim is not None:
         x = layers.Flatten()(x)
+        for i, width in enumerate(hidden):
+            x = layers.Dense(width, activation="relu", name=f"enc_dense_{i}")(x)
         x = layers.Dense(latent_dim, name="code")(x)
     encoder = keras.Model(inputs, x, name="encoder")
 
     latent = keras.Input((latent_dim,) if latent_dim is not None else fmap, name="code")
     y = latent
     if latent_dim is not None:
-        y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_dense")(y)
+        for i, width in enumerate(reversed(hidden)):
+            y = layers.Dense(width, activation="relu", name=f"dec_dense_{i}")(y)
+        y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_fmap")(y)
         y = layers.Reshape(fmap)(y)
-    for i, f in enumerate(reversed(filters)):
-        y = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same", activation="relu",
-                                   name=f"dec_deconv_{i}")(y)
-    y = layers.Conv2D(1, kernel_size, padding="same", activation="sigmoid", name="pixels")(y)
-    y = layers.Reshape((h, w))(y)
+    for i, f in enumerate(reversed(filters[:-1])):
+        y = layers.Conv1DTranspose(f, kernel_size, strides=2, padding="same",
+                                   activation="relu", name=f"dec_deconv_{i}")(y)
+    # the last transposed convolution restores the full length and the n_features values
+    y = layers.Conv1DTranspose(n_features, kernel_size, strides=2, padding="same",
+                               activation=output_activation, name="per_step")(y)
+    if flat:
+        y = layers.Reshape((timesteps,), name="to_signal")(y)
     decoder = keras.Model(latent, y, name="decoder")
-    return _compose(encoder, decoder, name), encoder, decoder
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def reverse_and_delay(x):
+    """``(n, T, F)`` sequences reversed in time and delayed one step, zeros first: step ``s``
+    holds ``x[:, T - s]``, the sample *after* the one a reversed decoder outputs at step ``s``."""
+    reversed_x = keras.ops.flip(x, axis=1)
+    return keras.ops.pad(reversed_x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
+                                      units: int = 32, cell: str = "lstm",
+                                      name: str = "conditional_ae") -> Models:
+    """The *conditional* variant of :func:`recurrent_autoencoder`. Defined in lesson 5.
+
+    As in the tutorial the lesson starts from (after Srivastava et al., 2015), the decoder
+    rebuilds the sequence in reverse order and, besides the code, receives the true input
+    itself: at the step where it outputs ``x[t]`` it is given ``x[t + 1]``
+    (:func:`reverse_and_delay`). Its output is flipped back to the forward order, so the
+    autoencoder is trained on ``fit(x, x)`` like the others. The decoder can lean on its
+    neighbour sample and need not use the code much: the lesson measures that.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` to the same shape,
+        the encoder to ``(n, latent_dim)``, and a decoder taking ``[code, condition]`` with
+        ``code`` ``(n, latent_dim)`` and ``condition`` ``(n, timesteps, n_features)``
+        (``reverse_and_delay(x)``), returning ``(n, timesteps, n_features)`` in forward order.
+    """
+    rnn = _cell(cell)
+    inputs, x = _sequence_input(timesteps, n_features, flat=False)
+    h = rnn(units, name=f"enc_{cell}")(x)
+    code = layers.Dense(latent_dim, name="code")(h)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((latent_dim,), name="code")
+    condition = keras.Input((timesteps, n_features), name="condition")
+    y = layers.RepeatVector(timesteps, name="repeat")(latent)
+    y = layers.Concatenate(name="code_and_condition")([y, condition])
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y)
+    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
+    y = layers.Lambda(lambda t: keras.ops.flip(t, axis=1), name="forward_order")(y)
+    decoder = keras.Model([latent, condition], y, name="decoder")
+
+    shifted = layers.Lambda(reverse_and_delay, name="reverse_and_delay")(inputs)
+    autoencoder = keras.Model(inputs, decoder([encoder(inputs), shifted]), name=name)
+    return autoencoder, encoder, decoder

@@ -22,7 +22,8 @@ unknown kind or a negative level).
 Also here: :func:`denoising_errors` (per-image MSE of a denoiser's output against the clean
 images); the non-learned baseline, :func:`filter_images`, a classical Gaussian or median filter
 from ``scipy.ndimage`` applied to each image separately, whose strength :func:`choose_filter`
-picks on validation data; and :func:`conv_denoiser`, the lesson's convolutional autoencoder.
+picks on validation data. The lesson's convolutional autoencoder is written in the notebook
+(and kept in :func:`autoenc_helpers.models.conv_autoencoder`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from autoenc_helpers.data import to_float
 from autoenc_helpers.metrics import reconstruction_errors
 
 #: The kinds of noise the helpers know.
@@ -93,18 +95,6 @@ def _corrupt(x, z, level, speckle, clip: Callable):
     return clip(x + level * z * ((1.0 - speckle) + speckle * x))
 
 
-def _check_images(images: NDArray) -> NDArray[np.float32]:
-    """uint8 images scaled to [0, 1] float32, or float images checked to lie in [0, 1]."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / np.float32(255.0)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"images must be uint8 or float in [0, 1], got dtype {images.dtype}.")
-    if images.size and (np.nanmin(images) < 0 or np.nanmax(images) > 1 or np.isnan(images).any()):
-        raise ValueError("float images must lie in [0, 1] (scale uint8 pixels by 1/255 first).")
-    return images.astype(np.float32, copy=False)
-
-
 def add_noise(images: NDArray, noise: Noise | str = "gaussian", level: float | None = None,
               seed: int = 0, chunk: int = 1000) -> NDArray[np.float32]:
     """A noisy copy of ``images``, reproducible from ``seed``.
@@ -132,7 +122,7 @@ def add_noise(images: NDArray, noise: Noise | str = "gaussian", level: float | N
     out = np.empty(images.shape, np.float32)
     chunk = max(1, int(chunk))
     for start in range(0, len(images), chunk):
-        x = _check_images(images[start:start + chunk])
+        x = to_float(images[start:start + chunk])
         z = rng.standard_normal(x.shape, dtype=np.float32)  # one stream, whatever the chunks
         out[start:start + len(x)] = _corrupt(x, z, level32, speckle, lambda t: np.clip(t, 0.0, 1.0))
     return out
@@ -201,7 +191,7 @@ def denoising_errors(denoise, noisy: NDArray, clean: NDArray,
     """
     if len(noisy) != len(clean) or noisy.shape[1:] != clean.shape[1:]:
         raise ValueError(f"noisy {noisy.shape} and clean {clean.shape} must have the same shape.")
-    _check_images(clean[:1])
+    to_float(clean[:1])
     identity = lambda batch: batch  # noqa: E731  (score the noisy images themselves)
     return reconstruction_errors(identity if denoise is None else denoise, noisy,
                                  batch_size=batch_size, targets=clean)
@@ -225,7 +215,7 @@ def filter_images(images: NDArray, method: str = "gaussian",
     """
     from scipy import ndimage
 
-    x = _check_images(images)
+    x = to_float(images)
     if x.ndim != 3:
         raise ValueError(f"images must be (n, h, w), got shape {x.shape}.")
     if method == "gaussian":
@@ -258,66 +248,3 @@ def choose_filter(noisy: NDArray, clean: NDArray,
         raise ValueError("give at least one candidate filter.")
     method, param = min(scores, key=scores.get)
     return method, param, scores
-
-
-# --------------------------------------------------------------------------- model
-
-
-def conv_denoiser(input_shape: Sequence[int] = (28, 28), filters: Sequence[int] = (32, 64),
-                  bottleneck_convs: int = 1, kernel_size: int = 3, name: str = "conv_denoiser"):
-    """A convolutional denoising autoencoder, sized to train fast on a CPU.
-
-    Unlike :func:`autoenc_helpers.models.conv_autoencoder`, it spends its computation where the
-    feature maps are small: for ``filters=(32, 64)`` and 28x28 images,
-
-    - encoder: ``Conv2D(32, stride 2)`` 28->14, ``Conv2D(64, stride 2)`` 14->7, then
-      ``bottleneck_convs`` ``Conv2D(64)`` at 7x7 (stride 1, they widen the receptive field);
-    - decoder: ``Conv2DTranspose(64, stride 2)`` 7->14, then ``Conv2DTranspose(1, stride 2,
-      sigmoid)`` 14->28 straight to the pixels (no wide layer at full resolution).
-
-    In general each entry of ``filters`` halves the side in the encoder; the decoder goes back
-    up with one ``Conv2DTranspose`` per entry, with ``filters[1:]`` channels deepest first, the
-    last one producing the single output channel.
-
-    Args:
-        input_shape: ``(height, width)``, both divisible by ``2 ** len(filters)``.
-        filters: channels of the encoder's strided convolutions.
-        bottleneck_convs: extra stride-1 convolutions at the smallest resolution.
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``, uncompiled: ``(n, h, w) -> (n, h, w)`` in [0, 1],
-        ``(n, h, w) -> (n, h', w', filters[-1])`` and back, with ``h' = h / 2 ** len(filters)``.
-    """
-    import keras
-    from keras import layers
-
-    h, w = (int(s) for s in input_shape)
-    filters = [int(f) for f in filters]
-    factor = 2 ** len(filters)
-    if not filters or h % factor or w % factor:
-        raise ValueError(f"input_shape {tuple(input_shape)} must be divisible by {factor} "
-                         f"for {len(filters)} stride-2 layers (and filters must not be empty).")
-    if bottleneck_convs < 0:
-        raise ValueError(f"bottleneck_convs must be >= 0, got {bottleneck_convs}.")
-    conv = dict(kernel_size=kernel_size, padding="same", activation="relu")
-
-    inputs = keras.Input((h, w), name="noisy")
-    x = layers.Reshape((h, w, 1), name="add_channel")(inputs)
-    for i, f in enumerate(filters):
-        x = layers.Conv2D(f, strides=2, name=f"enc_conv_{i}", **conv)(x)
-    for i in range(bottleneck_convs):
-        x = layers.Conv2D(filters[-1], name=f"bottleneck_conv_{i}", **conv)(x)
-    encoder = keras.Model(inputs, x, name="encoder")
-
-    code = keras.Input(tuple(encoder.output_shape[1:]), name="code")
-    y = code
-    for i, f in enumerate(reversed(filters[1:])):
-        y = layers.Conv2DTranspose(f, strides=2, name=f"dec_deconv_{i}", **conv)(y)
-    y = layers.Conv2DTranspose(1, kernel_size, strides=2, padding="same", activation="sigmoid",
-                               name="pixels")(y)
-    y = layers.Reshape((h, w), name="drop_channel")(y)
-    decoder = keras.Model(code, y, name="decoder")
-
-    noisy = keras.Input((h, w), name="noisy")
-    autoencoder = keras.Model(noisy, decoder(encoder(noisy)), name=name)
-    return autoencoder, encoder, decoder

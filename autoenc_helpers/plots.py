@@ -1,4 +1,16 @@
-"""Figures shared by the lessons. Every function titles and labels what it draws."""
+"""Every reusable figure of the course. Each function titles and labels what it draws.
+
+- images: :func:`show_image_rows` (a grid of grey images, one labelled row per kind);
+- training: :func:`plot_history` (loss curves from a Keras ``History``);
+- codes: :func:`plot_map` (2-d points coloured by label, lesson 3);
+- errors and thresholds: :func:`plot_error_histograms` (one histogram per class or per kind
+  of input, thresholds as lines; lessons 3 and 4), :func:`plot_threshold_view` and the
+  interactive :func:`threshold_explorer` (lesson 4), :func:`plot_roc_pr` (lesson 4);
+- signals: :func:`plot_class_bands`, :func:`plot_reconstruction` (lesson 4).
+
+Labels follow :mod:`autoenc_helpers.metrics`: 1 = anomaly (the positive class), 0 = normal,
+and an input is flagged when its error is at or above the threshold.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +20,27 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import NDArray
 
-#: Resolution of inline figures: modest, so that committed notebooks stay small.
-FIGURE_DPI = 72
+from autoenc_helpers.metrics import (CLASS_NAMES, check_errors, check_labels,
+                                     classification_metrics, flag)
+
+#: Resolution of inline figures: sharp on a high-resolution screen, yet small enough that a
+#: notebook with its figures stays under 1.5 MB.
+FIGURE_DPI = 100
 
 
 def set_style() -> None:
-    """Seaborn's clean style and a modest figure resolution for every figure that follows."""
+    """Seaborn's clean style, readable font sizes and :data:`FIGURE_DPI` for every figure
+    that follows."""
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams.update({"figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI,
-                         "figure.figsize": (7.0, 4.0), "axes.titleweight": "bold"})
+                         "figure.figsize": (7.0, 4.0), "axes.titleweight": "bold",
+                         "image.interpolation": "nearest"})
 
 
 def show_image_rows(rows: Mapping[str, NDArray], col_titles: Sequence[str] | None = None,
-                    title: str = "", cmap: str = "gray", size: float = 1.2) -> plt.Figure:
+                    title: str = "", cmap: str = "gray", size: float = 1.0) -> plt.Figure:
     """A grid of grey images: one row per entry of ``rows``, labelled with its key.
 
     Args:
@@ -30,10 +48,12 @@ def show_image_rows(rows: Mapping[str, NDArray], col_titles: Sequence[str] | Non
             number of images. Values are shown on a fixed [0, 1] scale.
         col_titles: optional ``n_cols`` titles for the first row (e.g. class names).
         title: the figure's title.
+        size: inches per image.
     """
     labels = list(rows)
     n_cols = len(rows[labels[0]])
-    fig, axes = plt.subplots(len(labels), n_cols, figsize=(size * n_cols, size * len(labels) + 0.5),
+    fig, axes = plt.subplots(len(labels), n_cols, figsize=(size * n_cols + 1.0,
+                                                           size * len(labels) + 0.6),
                              squeeze=False)
     for r, label in enumerate(labels):
         for c in range(n_cols):
@@ -45,23 +65,286 @@ def show_image_rows(rows: Mapping[str, NDArray], col_titles: Sequence[str] | Non
             if c == 0:
                 ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
             if r == 0 and col_titles is not None:
-                ax.set_title(col_titles[c], fontsize=8, fontweight="normal")
+                ax.set_title(col_titles[c], fontsize=9, fontweight="normal")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
 def plot_history(history, title: str = "Training and validation loss",
-                 ylabel: str = "loss", ax: plt.Axes | None = None) -> plt.Axes:
-    """Loss curves from a Keras ``History`` (or its ``.history`` dict), one line per metric."""
+                 ylabel: str = "loss", ax: plt.Axes | None = None,
+                 keys: Sequence[str] | None = None) -> plt.Axes:
+    """Curves from a Keras ``History`` (or its ``.history`` dict), one line per metric.
+
+    Args:
+        keys: metrics to draw, e.g. ``["loss", "val_loss"]``; default every key ending in
+            ``loss``. Validation curves (``val_*``) are dashed.
+    """
     hist = getattr(history, "history", history)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    for key, values in hist.items():
-        if key.endswith("loss"):
-            epochs = np.arange(1, len(values) + 1)
-            ax.plot(epochs, values, marker="o", ms=3,
-                    label="validation" if key.startswith("val_") else "training")
+    keys = [k for k in hist if k.endswith("loss")] if keys is None else list(keys)
+    for key in keys:
+        values = hist[key]
+        epochs = np.arange(1, len(values) + 1)
+        name = key.removeprefix("val_")
+        label = ("validation" if key.startswith("val_") else "training") + (
+            "" if name == "loss" else f" {name}")
+        ax.plot(epochs, values, marker="o", ms=3, ls="--" if key.startswith("val_") else "-",
+                label=label)
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.legend()
     return ax
+
+
+def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None = None,
+             xlabel: str = "dimension 1", ylabel: str = "dimension 2",
+             legend_title: str = "digit", s: float = 3.0) -> plt.Axes:
+    """Scatter ``(n, 2)`` points coloured by integer label with seaborn's colour-blind-safe
+    palette, with a legend (one entry per label) outside the axes."""
+    import seaborn as sns
+
+    points, labels = np.asarray(points), np.asarray(labels)
+    if points.ndim != 2 or points.shape[1] != 2 or labels.shape != (len(points),):
+        raise ValueError(f"plot_map: expected (n, 2) points and (n,) labels, got "
+                         f"{points.shape} and {labels.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    classes = np.unique(labels)
+    palette = sns.color_palette("colorblind", len(classes))
+    for colour, c in zip(palette, classes):
+        sel = labels == c
+        ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour, label=str(c),
+                   rasterized=True, linewidths=0)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xticks=[], yticks=[])
+    ax.legend(title=legend_title, markerscale=12 / max(s, 1.0), loc="center left",
+              bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
+_LINE_STYLES = ("--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)))
+
+
+def errors_by_class(errors: NDArray, y: NDArray) -> dict[str, NDArray]:
+    """``{"normal (n=...)": errors[y == 0], "anomaly (n=...)": errors[y == 1]}`` for
+    :func:`plot_error_histograms`. errors, y: ``(n,)``; y is 1 for an anomaly."""
+    errors = check_errors(errors)
+    y = check_labels(y, len(errors))
+    return {f"{CLASS_NAMES[c]} (n={int((y == c).sum())})": errors[y == c] for c in (0, 1)}
+
+
+def plot_error_histograms(errors: Mapping[str, NDArray],
+                          thresholds: Mapping[str, float] | None = None,
+                          reference: Sequence[str] = (), log_scale: bool = False,
+                          peak_scaled: bool = False, bins: int = 50,
+                          title: str = "Reconstruction errors",
+                          xlabel: str = "reconstruction error (anomaly score)",
+                          ax: plt.Axes | None = None) -> plt.Axes:
+    """Histograms of reconstruction errors on shared bins, one per class or kind of input,
+    with thresholds as vertical lines (an input is flagged at or above a threshold).
+
+    Args:
+        errors: ``{"name": (n_name,) errors}``, e.g. :func:`errors_by_class` or one entry
+            per kind of input.
+        thresholds: ``{"label": value}`` drawn as vertical lines.
+        reference: names drawn as filled areas (the normal data); with an empty
+            ``reference`` every histogram is filled, translucent.
+        log_scale: log-spaced bins on a log axis, for errors spread over decades.
+        peak_scaled: scale each histogram to a peak of 1, so that sets of very different
+            sizes or widths are equally visible (compare positions, not heights).
+    """
+    import seaborn as sns
+
+    if not errors:
+        raise ValueError("plot_error_histograms: no errors given.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    arrays = {name: np.asarray(e, np.float64).ravel() for name, e in errors.items()}
+    everything = np.concatenate(list(arrays.values()))
+    if log_scale:
+        lo = max(float(everything.min()), 1e-6)
+        edges = np.geomspace(lo, float(everything.max()) * 1.0001, bins)
+    else:
+        lo, edges = None, np.histogram_bin_edges(everything, bins=bins)
+    palette = sns.color_palette("colorblind", len(arrays))
+    for colour, (name, err) in zip(palette, arrays.items()):
+        counts, _ = np.histogram(err if lo is None else np.clip(err, lo, None), bins=edges)
+        height = counts / max(counts.max(), 1) if peak_scaled else counts
+        if not reference or name in reference:
+            ax.stairs(height, edges, fill=True, alpha=0.45 if not reference else 0.35,
+                      color=colour, label=name)
+        else:
+            ax.stairs(height, edges, lw=1.8, color=colour, label=name)
+    for i, (label, value) in enumerate((thresholds or {}).items()):
+        ax.axvline(value, color="black", ls=_LINE_STYLES[i % len(_LINE_STYLES)], lw=1.5,
+                   label=f"{label}: {value:.4g}")
+    if log_scale:
+        ax.set_xscale("log")
+        xlabel += " (log scale)"
+    ax.set(title=title, xlabel=xlabel,
+           ylabel="frequency (peak scaled to 1)" if peak_scaled else "examples")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9)
+    return ax
+
+
+def plot_class_bands(x: NDArray, y: NDArray, title: str = "Mean beat of each class, ± 1 std",
+                     ax: plt.Axes | None = None) -> plt.Axes:
+    """Mean of each class as a line and its mean ± one standard deviation as a band.
+
+    Args:
+        x: ``(n, d)`` signals. y: ``(n,)`` labels, 1 = anomaly, 0 = normal.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    t = np.arange(x.shape[1])
+    for c, colour in ((0, "tab:blue"), (1, "tab:red")):
+        xc = x[np.asarray(y) == c]
+        mean, std = xc.mean(axis=0), xc.std(axis=0)
+        ax.plot(t, mean, color=colour, label=f"{CLASS_NAMES[c]} (n={len(xc)})")
+        ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.2)
+    ax.set(title=title, xlabel="sample (time step)", ylabel="amplitude")
+    ax.legend()
+    return ax
+
+
+def plot_reconstruction(signal: NDArray, reconstruction: NDArray, title: str,
+                        ax: plt.Axes | None = None) -> plt.Axes:
+    """One signal and its reconstruction, the gap between them shaded; the mean absolute error
+    is in the legend. ``signal`` and ``reconstruction``: ``(d,)``."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    t = np.arange(len(signal))
+    ax.plot(t, signal, color="black", lw=1.5, label="input")
+    ax.plot(t, reconstruction, color="tab:orange", lw=1.5, label="reconstruction")
+    mae = float(np.mean(np.abs(np.asarray(signal) - np.asarray(reconstruction))))
+    ax.fill_between(t, signal, reconstruction, color="tab:red", alpha=0.3,
+                    label=f"error (MAE {mae:.3f})")
+    ax.set(title=title, xlabel="sample (time step)", ylabel="amplitude (scaled)")
+    ax.legend(fontsize=9)
+    return ax
+
+
+def plot_threshold_view(errors: NDArray, y: NDArray, threshold: float,
+                        title: str = "") -> plt.Figure:
+    """What one threshold does: error histograms with the threshold, the confusion matrix and
+    the metrics (anomaly positive). The figure behind :func:`threshold_explorer`.
+
+    Args:
+        errors: ``(n,)`` anomaly scores. y: ``(n,)`` labels, 1 = anomaly.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
+
+    fig, (ax_h, ax_c) = plt.subplots(1, 2, figsize=(11, 3.8),
+                                     gridspec_kw={"width_ratios": [1.9, 1]})
+    plot_error_histograms(errors_by_class(errors, y), {"threshold": threshold}, ax=ax_h,
+                          title="Errors by class and the threshold")
+    y = np.asarray(y)
+    ConfusionMatrixDisplay(confusion_matrix(y, flag(errors, threshold), labels=[0, 1]),
+                           display_labels=list(CLASS_NAMES)).plot(ax=ax_c, colorbar=False)
+    ax_c.grid(False)
+    m = classification_metrics(y, errors, threshold)
+    ax_c.set_title("Confusion matrix")
+    ax_c.set_xlabel(f"predicted\nacc {m['accuracy']:.3f}  prec {m['precision']:.3f}  "
+                    f"rec {m['recall']:.3f}  F1 {m['f1']:.3f}", fontsize=9)
+    fig.suptitle(title or f"Threshold {threshold:.4f} (positive class: anomaly)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_roc_pr(y: NDArray, scores: NDArray, thresholds: Mapping[str, float] | None = None,
+                title: str = "Test set: ROC and precision-recall curves (positive: anomaly)",
+                zoom: bool = True) -> plt.Figure:
+    """ROC and precision-recall curves of the scores with their AUCs, and a marker where each
+    threshold sits on them; with ``zoom``, an inset magnifies the corner where the markers are.
+
+    Args:
+        y: ``(n,)`` labels, 1 = anomaly. scores: ``(n,)`` anomaly scores.
+        thresholds: ``{"label": value}`` marked on both curves.
+    """
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    y, scores = np.asarray(y), np.asarray(scores)
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 4.6))
+    roc = RocCurveDisplay.from_predictions(y, scores, pos_label=1, ax=ax_roc,
+                                           name="autoencoder", plot_chance_level=True)
+    pr = PrecisionRecallDisplay.from_predictions(y, scores, pos_label=1, ax=ax_pr,
+                                                 name="autoencoder", plot_chance_level=True)
+    points = []  # (label, fpr, recall, precision) of each threshold
+    for label, t in (thresholds or {}).items():
+        pred = flag(scores, t).astype(bool)
+        precision = float(y[pred].mean()) if pred.any() else 1.0
+        points.append((label, float(pred[y == 0].mean()), float(pred[y == 1].mean()), precision))
+    axes = [(ax_roc, None), (ax_pr, None)]
+    if zoom:
+        fprs, recalls, precisions = (np.array([p[i] for p in points] or [0.0]) for i in (1, 2, 3))
+        roc_in = ax_roc.inset_axes([0.38, 0.47, 0.57, 0.37])
+        roc_in.plot(roc.fpr, roc.tpr, color=roc.line_.get_color())
+        roc_in.set(xlim=(-0.005, max(0.1, 1.5 * fprs.max())),
+                   ylim=(min(0.9, recalls.min() - 0.03), 1.005))
+        pr_in = ax_pr.inset_axes([0.32, 0.53, 0.57, 0.31])
+        pr_in.plot(pr.recall, pr.precision, color=pr.line_.get_color())
+        pr_in.set(xlim=(min(0.9, recalls.min() - 0.03), 1.005),
+                  ylim=(min(0.9, precisions.min() - 0.03), 1.005))
+        for parent, inset in ((ax_roc, roc_in), (ax_pr, pr_in)):
+            inset.tick_params(labelsize=8)
+            inset.set_title("zoom", fontsize=8)
+            parent.indicate_inset_zoom(inset, edgecolor="grey")
+        axes = [(ax_roc, roc_in), (ax_pr, pr_in)]
+    markers = "osD^v"
+    for i, (label, fpr, recall, precision) in enumerate(points):
+        kw = dict(marker=markers[i % len(markers)], ms=9, ls="none", mec="black", label=label)
+        for (ax, inset), xy in zip(axes, ((fpr, recall), (recall, precision))):
+            for target in (ax, inset):
+                if target is not None:
+                    line = target.plot(*xy, **kw)[0]
+                    kw["color"] = line.get_color()
+                    kw["label"] = None
+            kw["label"] = label
+    ax_roc.set(title="ROC curve", xlabel="false positive rate (normals flagged)",
+               ylabel="true positive rate (recall)")
+    ax_pr.set(title="Precision-recall curve", xlabel="recall (anomalies caught)",
+              ylabel="precision")
+    for ax in (ax_roc, ax_pr):
+        ax.legend(fontsize=8, loc="lower left" if ax is ax_pr else "lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def threshold_explorer(errors: NDArray, y: NDArray, initial: float, title: str = "",
+                       draw_initial: bool = False) -> object:
+    """An ``ipywidgets.interactive`` slider over the threshold that redraws
+    :func:`plot_threshold_view` each time it moves.
+
+    Widgets only render in a live notebook front end, so draw the static figure for
+    ``initial`` first (it is what headless runs, nbval and static viewers show); by default the
+    widget then skips its own first drawing, which would repeat that figure.
+
+    Args:
+        errors: ``(n,)`` anomaly scores. y: ``(n,)`` labels, 1 = anomaly.
+        initial: the slider's starting threshold.
+        draw_initial: draw the figure for ``initial`` under the slider at once.
+
+    Returns:
+        The ``interactive`` widget (display it, or let it be the last expression of a cell).
+    """
+    import ipywidgets as widgets
+
+    errors = np.asarray(errors)
+    lo, hi = float(np.min(errors)), float(np.percentile(errors, 99.5))
+    slider = widgets.FloatSlider(value=float(np.clip(initial, lo, hi)), min=lo, max=hi,
+                                 step=(hi - lo) / 200, description="threshold",
+                                 readout_format=".4f", continuous_update=False,
+                                 layout=widgets.Layout(width="70%"))
+
+    first = [not draw_initial]  # skip the call that interactive() makes on creation
+
+    def draw(threshold: float) -> None:
+        if first[0]:
+            first[0] = False
+            print("Move the slider: the figure for the new threshold appears here.")
+            return
+        plot_threshold_view(errors, y, threshold, title=title)
+        plt.show()
+
+    return widgets.interactive(draw, threshold=slider)

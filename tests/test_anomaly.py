@@ -1,71 +1,23 @@
-"""Anomaly detection (lesson 4): threshold strategies on errors with known answers, metrics
-with anomaly as the positive class, splits, and the detector's interface and input checks."""
+"""Anomaly detection (lesson 4): threshold strategies on errors with known answers, splits,
+and the detector's interface and input checks, with a model built by the test itself (the
+rules behind the strategies are tested in test_metrics, the figures in test_plots)."""
 
 from __future__ import annotations
 
-import matplotlib
+import keras
+import numpy as np
+import pytest
+from keras import layers
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-matplotlib.use("Agg")
+from autoenc_helpers.anomaly import (MaxF1Threshold, MeanStdThreshold, PercentileThreshold,
+                                     ReconstructionAnomalyDetector, make_threshold_strategy,
+                                     train_val_test_split)
+from autoenc_helpers.metrics import (classification_metrics, max_f1_threshold,
+                                     mean_std_threshold, ranking_metrics)
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.exceptions import NotFittedError  # noqa: E402
-
-from autoenc_helpers.anomaly import (MaxF1Threshold, MeanStdThreshold,  # noqa: E402
-                                     PercentileThreshold, ReconstructionAnomalyDetector,
-                                     classification_metrics, make_threshold_strategy,
-                                     max_f1_threshold, mean_std_threshold, percentile_threshold,
-                                     plot_class_bands, plot_error_histograms,
-                                     plot_reconstruction, plot_roc_pr, plot_threshold_view,
-                                     ranking_metrics, threshold_explorer, train_val_test_split)
-
-# --------------------------------------------------------------------------- threshold rules
-
-
-def test_mean_std_threshold_is_mean_plus_k_std():
-    errors = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # mean 3, population std sqrt(2)
-    assert mean_std_threshold(errors) == pytest.approx(3 + np.sqrt(2))
-    assert mean_std_threshold(errors, k=2.5) == pytest.approx(3 + 2.5 * np.sqrt(2))
-    assert mean_std_threshold(errors, k=0) == pytest.approx(3.0)
-
-
-def test_percentile_threshold_is_the_percentile():
-    errors = np.arange(101, dtype=float)  # 0..100: the q-th percentile is q
-    assert percentile_threshold(errors, 95) == pytest.approx(95.0)
-    assert percentile_threshold(errors[::-1], 50) == pytest.approx(50.0)
-    with pytest.raises(ValueError, match="percentile"):
-        percentile_threshold(errors, 120)
-
-
-def test_max_f1_threshold_separates_separable_classes_with_a_margin():
-    errors = np.array([0.1, 0.5, 0.2, 0.6, 0.3])
-    y = np.array([0, 1, 0, 1, 0])
-    t = max_f1_threshold(errors, y)
-    assert t == pytest.approx(0.4)  # halfway between the last normal and the first anomaly
-    assert classification_metrics(y, errors, t)["f1"] == 1.0
-
-
-def test_max_f1_threshold_matches_brute_force_on_overlapping_classes():
-    rng = np.random.default_rng(0)
-    y = np.r_[np.zeros(300, int), np.ones(100, int)]
-    errors = np.r_[rng.normal(1.0, 0.3, 300), rng.normal(2.0, 0.5, 100)]
-    t = max_f1_threshold(errors, y)
-    best = max(classification_metrics(y, errors, c)["f1"] for c in np.unique(errors))
-    assert classification_metrics(y, errors, t)["f1"] == pytest.approx(best)
-    assert 1.0 < t < 2.0
-
-
-def test_max_f1_threshold_needs_both_classes_and_valid_labels():
-    with pytest.raises(ValueError, match="both"):
-        max_f1_threshold([0.1, 0.2, 0.3], [0, 0, 0])
-    with pytest.raises(ValueError, match="0 \\(normal\\) and 1 \\(anomaly\\)"):
-        max_f1_threshold([0.1, 0.2, 0.3], [0, 1, 2])
-    with pytest.raises(ValueError, match="shape"):
-        max_f1_threshold([0.1, 0.2, 0.3], [0, 1])
-    with pytest.raises(ValueError, match="NaN"):
-        max_f1_threshold([0.1, np.nan, 0.3], [0, 1, 1])
+# --------------------------------------------------------------------------- threshold strategies
 
 
 def test_strategies_use_the_right_errors():
@@ -97,22 +49,7 @@ def test_make_threshold_strategy():
         make_threshold_strategy(float("nan"))
 
 
-# --------------------------------------------------------------------------- metrics, splits
-
-
-def test_classification_metrics_use_anomaly_as_positive_class():
-    y = np.array([0, 0, 0, 0, 1, 1])
-    scores = np.array([0.1, 0.2, 0.6, 0.7, 0.8, 0.3])
-    m = classification_metrics(y, scores, threshold=0.5)  # flags examples 2, 3, 4
-    # TP 1 (example 4), FP 2, FN 1, TN 2; with "normal" positive precision would be 2/3
-    assert m == pytest.approx({"accuracy": 0.5, "precision": 1 / 3, "recall": 0.5, "f1": 0.4})
-    # a score equal to the threshold counts as an anomaly
-    assert classification_metrics([0, 1], [0.1, 0.5], 0.5)["recall"] == 1.0
-
-
-def test_ranking_metrics():
-    assert ranking_metrics([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == {"roc_auc": 1.0, "pr_auc": 1.0}
-    assert ranking_metrics([0, 0, 1, 1], [0.4, 0.3, 0.2, 0.1])["roc_auc"] == 0.0
+# --------------------------------------------------------------------------- splits
 
 
 def test_train_val_test_split_is_stratified_disjoint_and_seeded():
@@ -145,6 +82,20 @@ def _signals(n: int, anomalous: bool, rng: np.random.Generator) -> np.ndarray:
     return x.astype(np.float32)
 
 
+def build_small(n_features: int, hidden: int = 16, latent_dim: int = 3) -> keras.Model:
+    """The kind of function lesson 4 writes: ``n_features -> `` an uncompiled dense
+    autoencoder ``(n, n_features) -> (n, n_features)``."""
+    inputs = keras.Input((n_features,))
+    x = layers.Dense(hidden, activation="relu")(inputs)
+    code = layers.Dense(latent_dim)(x)
+    y = layers.Dense(hidden, activation="relu")(code)
+    return keras.Model(inputs, layers.Dense(n_features, activation="sigmoid")(y))
+
+
+def build_tiny(n_features: int) -> keras.Model:
+    return build_small(n_features, hidden=4, latent_dim=2)
+
+
 @pytest.fixture(scope="module")
 def toy():
     rng = np.random.default_rng(0)
@@ -153,7 +104,7 @@ def toy():
     y_val = np.r_[np.zeros(60, int), np.ones(30, int)]
     x_test = np.r_[_signals(60, False, rng), _signals(30, True, rng)]
     y_test = y_val.copy()
-    det = ReconstructionAnomalyDetector(hidden=(16,), latent_dim=3, epochs=40, batch_size=32,
+    det = ReconstructionAnomalyDetector(build_small, epochs=40, batch_size=32,
                                         learning_rate=1e-2, patience=40, random_state=0)
     det.fit(x_train, x_val, y_val)
     det.x_train_for_test = x_train  # kept for the scaling test
@@ -223,7 +174,7 @@ def test_detector_must_be_fitted_first_and_clones_unfitted(toy):
 def test_fit_checks_its_arguments():
     rng = np.random.default_rng(1)
     x = _signals(40, False, rng)
-    det = ReconstructionAnomalyDetector(hidden=(4,), latent_dim=2, epochs=1)
+    det = ReconstructionAnomalyDetector(build_tiny, epochs=1)
     with pytest.raises(ValueError, match="NaN"):
         det.fit(np.where(np.eye(40, N_FEATURES) > 0, np.nan, x))
     with pytest.raises(ValueError, match="X_val has 20 features"):
@@ -242,33 +193,45 @@ def test_fit_checks_its_arguments():
     det.set_params(error="mse").fit(x)
     assert det.threshold_ == pytest.approx(mean_std_threshold(det.train_errors_))
     assert det.val_errors_ is None
+    # build_model is called after seeding: a refit starts from the same weights
+    first = det.train_errors_.copy()
+    np.testing.assert_allclose(det.fit(x).train_errors_, first, rtol=1e-6)
 
 
-# --------------------------------------------------------------------------- figures
+def test_detector_trains_the_model_it_is_given(toy):
+    det, x_test, _ = toy
+    assert isinstance(det.model_, keras.Model)
+    assert det.get_params()["build_model"] is build_small
+    assert det.model_.count_params() == build_small(N_FEATURES).count_params()
+    np.testing.assert_allclose(det.reconstruct(x_test[:4], scaled=True),
+                               det.model_.predict(det.transform_input(x_test[:4]), verbose=0),
+                               rtol=1e-5, atol=1e-6)
 
 
-def test_figures_draw_and_label(toy):
-    det, x_test, y_test = toy
-    scores = det.score_samples(x_test)
-    ax = plot_class_bands(x_test, y_test)
-    assert ax.get_title() and ax.get_xlabel() and len(ax.collections) == 2
-    ax = plot_reconstruction(x_test[0], det.reconstruct(x_test[:1])[0], title="beat 0")
-    assert ax.get_title() == "beat 0" and "MAE" in ax.get_legend_handles_labels()[1][2]
-    ax = plot_error_histograms(scores, y_test, {"a": 0.1, "b": 0.2})
-    assert len(ax.lines) == 2 and ax.get_xlabel()
-    fig = plot_threshold_view(scores, y_test, det.threshold_)
-    assert len(fig.axes) == 2 and "anomaly" in fig._suptitle.get_text()
-    fig = plot_roc_pr(y_test, scores, {"best F1": det.threshold_})
-    assert [a.get_title() for a in fig.axes] == ["ROC curve", "Precision-recall curve"]
-    plt.close("all")
+@pytest.mark.parametrize("build_model", [None, 3, "dense"])  # None is the default
+def test_fit_needs_a_build_model_function(build_model):
+    x = _signals(20, False, np.random.default_rng(3))
+    with pytest.raises(ValueError, match="build_model must be a function n_features -> "
+                                         "keras.Model"):
+        ReconstructionAnomalyDetector(build_model, threshold="mean_std", epochs=1).fit(x)
 
 
-def test_threshold_explorer_builds_a_slider(toy):
-    det, x_test, y_test = toy
-    scores = det.score_samples(x_test)
-    widget = threshold_explorer(scores, y_test, initial=det.threshold_)
-    slider = widget.children[0]
-    assert slider.description == "threshold"
-    assert slider.min <= det.threshold_ <= slider.max
-    assert slider.value == pytest.approx(det.threshold_, abs=slider.step)
-    plt.close("all")
+def test_fit_checks_what_build_model_returns():
+    x = _signals(20, False, np.random.default_rng(4))
+
+    def not_a_model(n):
+        return [n]
+
+    def wrong_output(n):
+        inputs = keras.Input((n,))
+        return keras.Model(inputs, layers.Dense(n - 1)(inputs))
+
+    def images_out(n):
+        inputs = keras.Input((n,))
+        return keras.Model(inputs, layers.Reshape((n, 1))(inputs))
+
+    with pytest.raises(ValueError, match=r"build_model\(24\) must return a keras.Model, got list"):
+        ReconstructionAnomalyDetector(not_a_model, threshold="mean_std", epochs=1).fit(x)
+    for build in (wrong_output, images_out):
+        with pytest.raises(ValueError, match=r"maps to shape .* not \(24,\)"):
+            ReconstructionAnomalyDetector(build, threshold="mean_std", epochs=1).fit(x)

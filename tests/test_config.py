@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from autoenc_helpers.config import QUICK_EPOCHS, QUICK_MAX_SAMPLES, get_settings, set_seed
+import numpy as np
+import pytest
+
+from autoenc_helpers.config import (QUICK_EPOCHS, QUICK_MAX_SAMPLES, display_path, get_settings,
+                                    set_seed)
 
 
 def test_full_mode_is_the_default(monkeypatch):
@@ -54,3 +58,40 @@ def test_same_seed_trains_the_same_model():
 
     for w1, w2 in zip(train(), train()):
         np.testing.assert_array_equal(w1, w2)
+
+
+def test_settings_never_print_an_absolute_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOENC_DATA_DIR", str(tmp_path))
+    shown = str(get_settings())
+    assert "data_dir=$AUTOENC_DATA_DIR" in shown and str(tmp_path) not in shown
+    monkeypatch.delenv("AUTOENC_DATA_DIR")
+    assert display_path(Path.home() / "autoenc_data") == "~/autoenc_data"
+    repo = Path(__file__).resolve().parent.parent
+    assert display_path(repo / "data") == "data"
+    assert display_path(Path("/somewhere/else/course-data")) == "course-data"
+
+
+def test_set_seed_on_a_gpu_says_so_instead_of_failing(monkeypatch, capsys):
+    """On a GPU op determinism is not switched on (some kernels have no deterministic
+    version); set_seed prints one line and seeds everything else."""
+    import tensorflow as tf
+
+    enabled = []
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: ["/physical_device:GPU:0"] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: enabled.append(True))
+    set_seed(5)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "GPU" in lines[0] and "deterministic" in lines[0]
+    assert not enabled
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    set_seed(5)
+    assert enabled == [True] and capsys.readouterr().out == ""
+
+
+def test_set_seed_rejects_a_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        set_seed(-1)
+    with pytest.raises(ValueError, match="seed"):
+        set_seed(1.5)

@@ -167,3 +167,21 @@ def test_cli_verify(real_data_dir: Path, tmp_path, capsys):
     assert data.main(["verify", "--data-dir", str(tmp_path)]) == 1  # empty: all missing
     assert "missing" in capsys.readouterr().out
     assert not any(tmp_path.iterdir()), "verify never downloads"
+
+
+def test_corrupt_download_message_is_true(tmp_path, monkeypatch, tiny_file):
+    """The message names the address and the target, not a deleted temporary file, and does
+    not claim that anything was kept."""
+    relpath, _ = tiny_file
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"evil"))
+    with pytest.raises(ChecksumError) as err:
+        ensure_file(relpath, tmp_path)
+    msg = str(err.value)
+    assert ".part" not in msg and "left as it is" not in msg
+    assert "https://example.invalid/hello.txt" in msg and "discarded" in msg
+    assert hashlib.sha256(b"evil").hexdigest() in msg
+
+
+def test_unknown_data_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown data file 'mnist\.npz'.*keras/datasets/mnist"):
+        ensure_file("mnist.npz", tmp_path)

@@ -1,4 +1,6 @@
-"""Latent-space helpers: batched encoding, interpolation, t-SNE, kNN scores, OOD inputs."""
+"""Latent-space helpers: batched encoding, interpolation, t-SNE, kNN scores, OOD inputs,
+reconstruction snapshots. (Thresholds and flags are tested in test_metrics, figures in
+test_plots, the lesson's model builder in test_models.)"""
 
 from __future__ import annotations
 
@@ -6,23 +8,13 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import latent
+from autoenc_helpers.models import conv_autoencoder
 
 
 @pytest.fixture(scope="module")
 def small_model():
-    ae, enc, dec = latent.lean_conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
-    return ae, enc, dec
-
-
-def test_lean_conv_autoencoder_shapes(small_model):
-    ae, enc, dec = small_model
-    assert enc.output_shape == (None, 6)
-    assert dec.output_shape == (None, 28, 28)
-    x = np.random.default_rng(0).random((3, 28, 28)).astype("float32")
-    out = ae.predict(x, verbose=0)
-    assert out.shape == (3, 28, 28) and out.min() >= 0 and out.max() <= 1
-    with pytest.raises(ValueError, match="divisible by 4"):
-        latent.lean_conv_autoencoder((30, 30))
+    """Lesson 3's kind of model (dense code), narrow enough to be quick."""
+    return conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
 
 
 def test_encode_in_batches_matches_one_call(small_model):
@@ -32,10 +24,15 @@ def test_encode_in_batches_matches_one_call(small_model):
     batched = latent.encode(enc, x, batch_size=5)   # 5 batches, the last one short
     assert batched.shape == (23, 6) and batched.dtype == np.float32
     np.testing.assert_allclose(batched, whole, rtol=1e-4, atol=1e-5)
+    # float images in [0, 1] are used as they are: scaled once, never twice
+    np.testing.assert_allclose(latent.encode(enc, x.astype("float32") / 255.0), batched,
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        latent.encode(enc, x.astype("float32"))        # forgot to scale by 1/255
 
 
 def test_encode_accepts_a_plain_function():
-    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4)
+    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4) / 32   # images in [0, 1]
     z = latent.encode(lambda b: b.reshape(len(b), -1)[:, :3], x, batch_size=1)
     np.testing.assert_array_equal(z, x.reshape(2, -1)[:, :3])
 
@@ -133,18 +130,6 @@ def test_ood_makers():
         latent.invert(np.zeros((4, 4)))
 
 
-def test_threshold_and_flag_rate():
-    errors = np.arange(1, 101, dtype=float)            # 1 .. 100
-    t = latent.threshold_from_errors(errors, percentile=90)
-    assert 90 <= t <= 91
-    assert latent.flag_rate(errors, t) == pytest.approx(0.10)
-    assert latent.flag_rate(np.array([0.1, 200.0]), t) == 0.5
-    with pytest.raises(ValueError, match="percentile"):
-        latent.threshold_from_errors(errors, percentile=100)
-    with pytest.raises(ValueError, match="non-empty"):
-        latent.threshold_from_errors(np.zeros((3, 3)))
-
-
 def test_reconstruction_snapshots(small_model):
     ae, _, _ = small_model
     ae.compile(optimizer="adam", loss="mse")
@@ -154,21 +139,3 @@ def test_reconstruction_snapshots(small_model):
     assert sorted(cb.snapshots) == [1, 3]
     assert cb.snapshots[3].shape == (3, 28, 28)
     np.testing.assert_allclose(cb.snapshots[3], ae.predict(x[:3], verbose=0), atol=1e-5)
-
-
-def test_plots_draw_titled_figures():
-    import matplotlib.pyplot as plt
-
-    rng = np.random.default_rng(6)
-    ax = latent.plot_map(rng.normal(size=(30, 2)), np.arange(30) % 3, title="map")
-    assert ax.get_title() == "map" and len(ax.get_legend().get_texts()) == 3
-    with pytest.raises(ValueError, match=r"\(n, 2\)"):
-        latent.plot_map(rng.normal(size=(30, 3)), np.arange(30) % 3, title="bad")
-    ax = latent.plot_error_histograms({"a": rng.random(50) + 0.01, "b": rng.random(500) + 1}, 0.9,
-                                      reference=["a"])
-    assert ax.get_xlabel() and ax.get_title() and ax.get_xscale() == "log"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "threshold"]
-    heights = [p.get_data().values.max() for p in ax.patches]      # one StepPatch per kind
-    np.testing.assert_allclose(heights, [1.0, 1.0])                # each scaled to peak 1
-    assert ax.patches[0].get_fill() and not ax.patches[1].get_fill()
-    plt.close("all")

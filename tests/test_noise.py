@@ -1,4 +1,4 @@
-"""Noise helpers, the baseline filter and the denoising model builder."""
+"""Noise helpers, the baseline filter, and lesson 2's denoiser trained on corrupted batches."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import data
-from autoenc_helpers.noise import (Noise, add_noise, choose_filter, conv_denoiser,
-                                   denoising_errors, filter_images, make_corrupt)
+from autoenc_helpers.models import conv_autoencoder
+from autoenc_helpers.noise import (Noise, add_noise, choose_filter, denoising_errors,
+                                   filter_images, make_corrupt)
 
 
 @pytest.fixture
@@ -165,26 +166,12 @@ def test_choose_filter_picks_the_lowest_validation_error():
     assert scores[("median", 3)] == min(scores.values())
 
 
-# ----------------------------------------------------------------- the model
+# ----------------------------------------------------------------- the denoiser
 
 
-def test_conv_denoiser_shapes():
-    ae, enc, dec = conv_denoiser((28, 28), filters=(8, 16), bottleneck_convs=1)
-    assert enc.output_shape == (None, 7, 7, 16)
-    assert dec.output_shape == (None, 28, 28)
-    x = np.random.default_rng(0).random((3, 28, 28)).astype("float32")
-    out = ae.predict(x, verbose=0)
-    assert out.shape == (3, 28, 28) and out.min() >= 0 and out.max() <= 1
-    np.testing.assert_allclose(out, dec.predict(enc.predict(x, verbose=0), verbose=0), atol=1e-5)
-    _, enc0, _ = conv_denoiser(filters=(8, 16), bottleneck_convs=0)
-    assert len(enc0.layers) == len(enc.layers) - 1
-    with pytest.raises(ValueError, match="divisible"):
-        conv_denoiser((30, 30))
-    with pytest.raises(ValueError, match="bottleneck_convs"):
-        conv_denoiser(bottleneck_convs=-1)
-
-
-def test_conv_denoiser_trains_on_noisy_inputs():
+def test_denoiser_trains_on_noisy_inputs():
+    """Lesson 2's architecture (``models.conv_autoencoder`` with a bottleneck convolution,
+    here narrower) learns from the corrupted batches of ``make_corrupt``."""
     import keras
 
     keras.utils.set_random_seed(0)
@@ -192,7 +179,7 @@ def test_conv_denoiser_trains_on_noisy_inputs():
     clean = (rng.random((64, 28, 28)) > 0.7).astype(np.uint8) * 255
     ds = data.autoencoder_dataset(clean, batch_size=16, seed=0,
                                   corrupt=make_corrupt("gaussian", 0.2))
-    ae, _, _ = conv_denoiser(filters=(8, 16))
+    ae, _, _ = conv_autoencoder((28, 28), filters=(8, 16), bottleneck_convs=1)
     ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
     noisy = add_noise(clean, "gaussian", 0.2, seed=1)
     before = denoising_errors(ae, noisy, clean).mean()

@@ -1,0 +1,176 @@
+"""Exercises of lesson 5 (sequence autoencoders on synthetic series).
+
+Bind them in the notebook with::
+
+    ex1, ex2, ex3 = exercises.lesson(5, train=train, split=split, x_train=x_train,
+                                     x_val=x_val, LENGTH=LENGTH, LATENT=LATENT, UNITS=UNITS)
+
+``train(model)`` is the notebook's training function (compile and ``fit(x, x)`` for
+``EPOCHS``), ``split`` the :class:`~autoenc_helpers.data.SignalSplits` (labels = family),
+``x_train`` / ``x_val`` the ``(n, LENGTH, 1)`` series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autoenc_helpers.exercises import (Incorrect, as_model, as_number, expect, expect_close,
+                                       predict, register, unpack)
+
+
+def _probe(z_train, y_train, z_eval, y_eval) -> float:
+    """Accuracy of standardisation + logistic regression, recomputed with scikit-learn."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    return float(probe.fit(z_train, y_train).score(z_eval, y_eval))
+
+
+def _recurrent_layers(model) -> list[str]:
+    """Class names of the recurrent layers of a model, nested models included."""
+    import keras
+
+    names: list[str] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            names += _recurrent_layers(layer)
+        elif isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+            names.append(type(layer).__name__)
+    return names
+
+
+def _check_probe(answer, split, x_train, x_val, x_test=None, code_size: int | None = None,
+                 cell: str | None = None) -> str:
+    """Shared check: ``(encoder, validation probe accuracy)``."""
+    encoder, acc = unpack(answer, ("encoder", "validation probe accuracy"))
+    encoder = as_model(encoder, "your encoder")
+    z_train = predict(encoder, x_train).reshape(len(x_train), -1)
+    z_val = predict(encoder, x_val).reshape(len(x_val), -1)
+    if code_size is not None:
+        expect(z_val.shape[1] == code_size, f"your encoder's code has {z_val.shape[1]} numbers; "
+               f"the exercise asks for {code_size}.")
+    if cell is not None:
+        kinds = _recurrent_layers(encoder)
+        expect(kinds and all(k == cell for k in kinds),
+               f"your encoder's recurrent layers are {kinds or 'none'}; use {cell} layers.")
+    want = _probe(z_train, split.y_train, z_val, split.y_val)
+    value = as_number(acc, "your probe accuracy")
+    if x_test is not None and not np.isclose(value, want):
+        z_test = predict(encoder, x_test).reshape(len(x_test), -1)
+        if np.isclose(value, _probe(z_train, split.y_train, z_test, split.y_test)):
+            raise Incorrect("this is the TEST accuracy: compare models on the validation "
+                            "series (x_val, split.y_val); the test series are for the end.")
+    expect_close(value, want, "your validation probe accuracy", rel=1e-6,
+                 advice="Fit the probe on the codes of x_train, score it on those of x_val "
+                        "(sequences.linear_probe).")
+    return (f"a {z_val.shape[1]}-number code; validation probe accuracy {want:.3f} "
+            "(logistic regression on training codes, recomputed).")
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS):
+    from autoenc_helpers import models, sequences
+
+    gru_ae, gru_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS,
+                                                      cell="gru")
+    train(gru_ae)
+    acc = sequences.linear_probe(sequences.encode(gru_enc, x_train), split.y_train,
+                                 sequences.encode(gru_enc, x_val), split.y_val)
+    print(f"GRU: {gru_ae.count_params():,} weights; validation probe accuracy {acc:.3f}")
+    answer = (gru_enc, acc)
+    return answer
+
+
+def check_gru_encoder(answer, split, x_train, x_val, LATENT, x_test=None):
+    return _check_probe(answer, split, x_train, x_val, x_test, code_size=LATENT, cell="GRU")
+
+
+register(lesson=5, number=1, title="A GRU instead of an LSTM",
+         answer="(the GRU encoder, its validation probe accuracy)",
+         hint="models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS, "
+              "cell=\"gru\") builds it; train(...) it; sequences.linear_probe on the codes of "
+              "x_train (with split.y_train) and of x_val (with split.y_val).",
+         solution=gru_encoder, check=check_gru_encoder)
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def code_of_four(train, x_train, x_val, split, LENGTH, UNITS):
+    from autoenc_helpers import models, sequences
+
+    small_ae, small_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=4, units=UNITS)
+    train(small_ae)
+    acc = sequences.linear_probe(sequences.encode(small_enc, x_train), split.y_train,
+                                 sequences.encode(small_enc, x_val), split.y_val)
+    print(f"a code of 4 numbers: validation probe accuracy {acc:.3f}")
+    answer = (small_enc, acc)
+    return answer
+
+
+def check_code_of_four(answer, split, x_train, x_val, x_test=None):
+    return _check_probe(answer, split, x_train, x_val, x_test, code_size=4)
+
+
+register(lesson=5, number=2, title="A code of 4 numbers",
+         answer="(the encoder, its validation probe accuracy)",
+         hint="The same builder with latent_dim=4; train it, then probe its codes: fit on "
+              "x_train's codes, score on x_val's.",
+         solution=code_of_four, check=check_code_of_four)
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+
+def windows_leak(split, LENGTH):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from autoenc_helpers import data
+
+    # the tutorial's way: one long series per family, cut into overlapping windows
+    long_x, long_y = data.make_signals(1, length=20 * LENGTH, seed=123)
+    starts = range(0, long_x.shape[1] - LENGTH, 4)
+    windows = np.stack([row[s:s + LENGTH] for row in long_x for s in starts])
+    labels = np.repeat(long_y, len(starts))
+    order = np.random.default_rng(0).permutation(len(windows))
+    half = len(order) // 2
+    tr, te = order[:half], order[half:]
+    knn = KNeighborsClassifier(n_neighbors=1)
+    acc_windows = knn.fit(windows[tr], labels[tr]).score(windows[te], labels[te])
+    # our way: separate series for train and test
+    acc_series = knn.fit(split.x_train, split.y_train).score(split.x_val, split.y_val)
+    print(f"1-nearest neighbour on raw samples: {acc_windows:.3f} with random windows of one "
+          f"series, {acc_series:.3f} with separate series")
+    answer = (acc_windows, acc_series)
+    return answer
+
+
+def check_windows_leak(answer, split):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    acc_windows, acc_series = unpack(answer, ("accuracy on windows", "accuracy on series"))
+    acc_windows = as_number(acc_windows, "your accuracy on windows")
+    want = float(KNeighborsClassifier(n_neighbors=1).fit(split.x_train, split.y_train)
+                 .score(split.x_val, split.y_val))
+    expect_close(acc_series, want, "your accuracy on separate series", rel=1e-6,
+                 advice="Fit a 1-nearest-neighbour classifier on split.x_train and score it on "
+                        "split.x_val.")
+    expect(0.0 <= acc_windows <= 1.0, f"an accuracy lies in [0, 1], got {acc_windows:.4g}.")
+    expect(acc_windows > want, f"with overlapping windows on both sides the accuracy "
+           f"({acc_windows:.3f}) should beat separate series ({want:.3f}): did the windows "
+           "overlap (a step smaller than LENGTH) and were they split at random?")
+    return (f"1-NN accuracy {acc_windows:.3f} on leaky windows against {want:.3f} on separate "
+            "series (recomputed): near-copies of the training windows make the test look easy.")
+
+
+register(lesson=5, number=3, title="How windows of one series leak",
+         answer="(1-NN accuracy with random windows of one series, with separate series)",
+         hint="data.make_signals(1, length=20 * LENGTH) gives one long series per family; "
+              "cut windows every 4 steps, split them at random, and score "
+              "sklearn.neighbors.KNeighborsClassifier(1); then the same on split.x_train -> "
+              "split.x_val.",
+         solution=windows_leak, check=check_windows_leak)
