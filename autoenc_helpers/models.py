@@ -200,7 +200,8 @@ def single_layer_autoencoder(input_shape: Sequence[int] = (28, 28), code_size: i
     encoder = keras.Model(inputs, code, name="encoder")
 
     latent = keras.Input((int(code_size),), name="code")
-    y = layers.Dense(int(np.prod(input_shape)), activation=output_activation, name="pixels")(latent)
+    y = layers.Dense(int(np.prod(input_shape)), activation=output_activation,
+                     name="pixels")(latent)
     if len(input_shape) > 1:
         y = layers.Reshape(input_shape, name="unflatten")(y)
     decoder = keras.Model(latent, y, name="decoder")
@@ -302,7 +303,8 @@ class PenalisedAutoencoder(keras.Model):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         target = x if y is None else y
         code = self.encoder(x, training=training)
-        reconstruction = keras.ops.mean(keras.ops.square(target - self.decoder(code, training=training)))
+        output = self.decoder(code, training=training)
+        reconstruction = keras.ops.mean(keras.ops.square(target - output))
         penalty = self.penalty(x, code)
         return reconstruction + self.weight * penalty, reconstruction, penalty
 
@@ -444,7 +446,7 @@ def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[in
     up. Defined in lesson 5.
 
     Each entry of ``filters`` halves the length (140 -> 70 -> 35 for two entries); the decoder
-    doubles it as often, its last transposed convolution giving the ``n_features`` outputs.
+    doubles it as often, and a last ``Conv1D`` maps each step to ``n_features`` values.
 
     Args:
         timesteps: length of the sequences, divisible by ``2 ** len(filters)``.
@@ -486,12 +488,11 @@ def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[in
             y = layers.Dense(width, activation="relu", name=f"dec_dense_{i}")(y)
         y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_fmap")(y)
         y = layers.Reshape(fmap)(y)
-    for i, f in enumerate(reversed(filters[:-1])):
+    for i, f in enumerate(reversed(filters)):
         y = layers.Conv1DTranspose(f, kernel_size, strides=2, padding="same",
                                    activation="relu", name=f"dec_deconv_{i}")(y)
-    # the last transposed convolution restores the full length and the n_features values
-    y = layers.Conv1DTranspose(n_features, kernel_size, strides=2, padding="same",
-                               activation=output_activation, name="per_step")(y)
+    y = layers.Conv1D(n_features, kernel_size, padding="same", activation=output_activation,
+                      name="per_step")(y)
     if flat:
         y = layers.Reshape((timesteps,), name="to_signal")(y)
     decoder = keras.Model(latent, y, name="decoder")

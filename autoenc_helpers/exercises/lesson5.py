@@ -127,50 +127,55 @@ register(lesson=5, number=2, title="A code of 4 numbers",
 
 
 def windows_leak(split, LENGTH):
-    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neighbors import NearestNeighbors
 
     from autoenc_helpers import data
 
+    def nearest_rms(train, test):
+        """RMS difference between each test row and its nearest training row, averaged."""
+        dist, _ = NearestNeighbors(n_neighbors=1).fit(train).kneighbors(test)
+        return float(np.mean(dist[:, 0] / np.sqrt(train.shape[1])))
+
     # the tutorial's way: one long series per family, cut into overlapping windows
-    long_x, long_y = data.make_signals(1, length=20 * LENGTH, seed=123)
+    long_x, _ = data.make_signals(1, length=20 * LENGTH, seed=123)
     starts = range(0, long_x.shape[1] - LENGTH, 4)
     windows = np.stack([row[s:s + LENGTH] for row in long_x for s in starts])
-    labels = np.repeat(long_y, len(starts))
     order = np.random.default_rng(0).permutation(len(windows))
     half = len(order) // 2
-    tr, te = order[:half], order[half:]
-    knn = KNeighborsClassifier(n_neighbors=1)
-    acc_windows = knn.fit(windows[tr], labels[tr]).score(windows[te], labels[te])
-    # our way: separate series for train and test
-    acc_series = knn.fit(split.x_train, split.y_train).score(split.x_val, split.y_val)
-    print(f"1-nearest neighbour on raw samples: {acc_windows:.3f} with random windows of one "
-          f"series, {acc_series:.3f} with separate series")
-    answer = (acc_windows, acc_series)
+    rms_windows = nearest_rms(windows[order[:half]], windows[order[half:]])
+    # our way: separate series for training and validation
+    rms_series = nearest_rms(split.x_train, split.x_val)
+    print(f"RMS gap to the nearest training example: {rms_windows:.3f} for random windows of "
+          f"one series, {rms_series:.3f} for separate series")
+    answer = (rms_windows, rms_series)
     return answer
 
 
 def check_windows_leak(answer, split):
-    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neighbors import NearestNeighbors
 
-    acc_windows, acc_series = unpack(answer, ("accuracy on windows", "accuracy on series"))
-    acc_windows = as_number(acc_windows, "your accuracy on windows")
-    want = float(KNeighborsClassifier(n_neighbors=1).fit(split.x_train, split.y_train)
-                 .score(split.x_val, split.y_val))
-    expect_close(acc_series, want, "your accuracy on separate series", rel=1e-6,
-                 advice="Fit a 1-nearest-neighbour classifier on split.x_train and score it on "
-                        "split.x_val.")
-    expect(0.0 <= acc_windows <= 1.0, f"an accuracy lies in [0, 1], got {acc_windows:.4g}.")
-    expect(acc_windows > want, f"with overlapping windows on both sides the accuracy "
-           f"({acc_windows:.3f}) should beat separate series ({want:.3f}): did the windows "
-           "overlap (a step smaller than LENGTH) and were they split at random?")
-    return (f"1-NN accuracy {acc_windows:.3f} on leaky windows against {want:.3f} on separate "
-            "series (recomputed): near-copies of the training windows make the test look easy.")
+    rms_windows, rms_series = unpack(answer, ("gap with windows", "gap with separate series"))
+    rms_windows = as_number(rms_windows, "your gap with windows")
+    dist, _ = NearestNeighbors(n_neighbors=1).fit(split.x_train).kneighbors(split.x_val)
+    want = float(np.mean(dist[:, 0] / np.sqrt(split.x_train.shape[1])))
+    expect_close(rms_series, want, "your gap with separate series", rel=1e-4,
+                 advice="For each series of split.x_val find its nearest series in "
+                        "split.x_train (sklearn.neighbors.NearestNeighbors), divide the "
+                        "distance by sqrt(LENGTH), and average.")
+    expect(rms_windows > 0, f"a gap is positive, got {rms_windows:.4g}.")
+    expect(rms_windows < want, f"with overlapping windows on both sides the nearest training "
+           f"window ({rms_windows:.3f}) should be closer than with separate series "
+           f"({want:.3f}): did the windows overlap (a step smaller than LENGTH) and were they "
+           "split at random?")
+    return (f"nearest training example {rms_windows:.3f} (RMS) away with leaky windows, "
+            f"{want:.3f} with separate series (recomputed): a random split of overlapping "
+            "windows puts near-copies of the test windows in the training set.")
 
 
 register(lesson=5, number=3, title="How windows of one series leak",
-         answer="(1-NN accuracy with random windows of one series, with separate series)",
+         answer="(mean RMS gap to the nearest training window, to the nearest training series)",
          hint="data.make_signals(1, length=20 * LENGTH) gives one long series per family; "
-              "cut windows every 4 steps, split them at random, and score "
-              "sklearn.neighbors.KNeighborsClassifier(1); then the same on split.x_train -> "
-              "split.x_val.",
+              "cut windows every 4 steps, split them at random in halves, and use "
+              "sklearn.neighbors.NearestNeighbors(n_neighbors=1) to find each test window's "
+              "nearest training window; then the same from split.x_val to split.x_train.",
          solution=windows_leak, check=check_windows_leak)

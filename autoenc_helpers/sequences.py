@@ -1,0 +1,206 @@
+"""Sequence autoencoders (lesson 5): input checks, what a code knows, and the lesson's figures.
+
+The models themselves live in :mod:`autoenc_helpers.models` (:func:`~autoenc_helpers.models.
+recurrent_autoencoder`, :func:`~autoenc_helpers.models.conv1d_autoencoder`,
+:func:`~autoenc_helpers.models.conditional_recurrent_autoencoder`) and the synthetic series in
+:mod:`autoenc_helpers.data` (:func:`~autoenc_helpers.data.make_signal_splits`). This module holds:
+
+- :func:`as_sequences`: ``(n, T)`` or ``(n, T, F)`` arrays checked and shaped for a sequence
+  model, with a clear ``ValueError`` for a wrong rank or a NaN;
+- :func:`encode`, :func:`linear_probe` and :func:`pca_features`: how much of the labels a
+  linear classifier can read from codes, raw samples or their principal components;
+- :func:`code_ablation`: what a decoder makes of its own code, a zero code and another
+  series' code;
+- figures: :func:`plot_signal_examples`, :func:`plot_code_map` and
+  :func:`plot_sequence_reconstructions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+# --------------------------------------------------------------------------- input checks
+
+
+def as_sequences(x: ArrayLike, name: str = "x") -> NDArray[np.float32]:
+    """``x`` as a finite float32 ``(n, timesteps, n_features)`` array.
+
+    Args:
+        x: ``(n, timesteps)`` univariate series (a feature axis of size 1 is added) or
+            ``(n, timesteps, n_features)``.
+
+    Raises:
+        ValueError: ``x`` has another rank, is empty, or holds NaN or infinite values.
+    """
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must be (n, timesteps) or (n, timesteps, n_features) "
+                         f"sequences, got an array of shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}).")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values; clean or impute them first.")
+    return arr
+
+
+def _features(f: ArrayLike, name: str) -> NDArray[np.float64]:
+    arr = np.asarray(f, dtype=np.float64)
+    if arr.ndim < 2 or len(arr) == 0:
+        raise ValueError(f"{name} must be (n, d) features (or (n, ...) arrays to flatten), "
+                         f"got shape {arr.shape}.")
+    arr = arr.reshape(len(arr), -1)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
+
+
+# --------------------------------------------------------------------------- what the code knows
+
+
+def encode(encoder, x: ArrayLike, batch_size: int = 1024) -> NDArray[np.float32]:
+    """The ``(n, code_size)`` codes of ``(n, timesteps[, n_features])`` series (a feature-map
+    code is flattened). ``encoder``: a Keras model taking the shape ``x`` has."""
+    arr = np.asarray(x, dtype=np.float32)
+    as_sequences(arr)  # validation only: the encoder decides whether it wants a feature axis
+    z = np.asarray(encoder.predict(arr, batch_size=batch_size, verbose=0), np.float32)
+    return z.reshape(len(z), -1)
+
+
+def linear_probe(train_features: ArrayLike, y_train: ArrayLike, test_features: ArrayLike,
+                 y_test: ArrayLike) -> float:
+    """Test accuracy of a linear probe: standardisation and a logistic regression fitted on
+    the training features, scored once on the test features.
+
+    Args:
+        train_features: ``(n, d)`` (or ``(n, ...)``, flattened). y_train: ``(n,)`` labels.
+        test_features: ``(m, d)`` of the same ``d``. y_test: ``(m,)`` labels.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    a = _features(train_features, "train_features")
+    b = _features(test_features, "test_features")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"train and test features differ in size: {a.shape[1]} vs "
+                         f"{b.shape[1]}.")
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if y_train.shape != (len(a),) or y_test.shape != (len(b),):
+        raise ValueError(f"labels {y_train.shape} and {y_test.shape} must match the features "
+                         f"({len(a)} and {len(b)} rows).")
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    return float(probe.fit(a, y_train).score(b, y_test))
+
+
+def pca_features(x_train: ArrayLike, x_test: ArrayLike, n_components: int,
+                 seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The first ``n_components`` principal components of ``(n, d)`` training rows and of
+    ``(m, d)`` test rows, PCA fitted on the training rows only. Returns ``(n, k)``, ``(m, k)``."""
+    from sklearn.decomposition import PCA
+
+    a, b = _features(x_train, "x_train"), _features(x_test, "x_test")
+    pca = PCA(n_components=n_components, random_state=seed).fit(a)
+    return pca.transform(a), pca.transform(b)
+
+
+def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike | None = None,
+                  seed: int = 0, batch_size: int = 1024) -> dict[str, float]:
+    """Mean squared reconstruction error when the decoder gets each series' own code, an
+    all-zero code, or the code of another, randomly chosen series.
+
+    Args:
+        decoder: a Keras decoder, ``codes -> (n, T[, F])``, or ``[codes, condition] -> ...``
+            for a conditional one. codes: ``(n, latent_dim)``. x: ``(n, T[, F])`` the targets.
+        condition: ``(n, T, F)`` the conditional decoder's second input; ``None`` otherwise.
+
+    Returns:
+        ``{"own code": mse, "zero code": mse, "another series' code": mse}``.
+    """
+    z = np.asarray(codes, dtype=np.float32)
+    target = as_sequences(x)
+    if z.ndim != 2 or len(z) != len(target):
+        raise ValueError(f"codes must be (n, latent_dim) with n = {len(target)}, got {z.shape}.")
+    shuffled = z[np.random.default_rng(seed).permutation(len(z))]
+    out = {}
+    for label, code in (("own code", z), ("zero code", np.zeros_like(z)),
+                        ("another series' code", shuffled)):
+        inputs = code if condition is None else [code, np.asarray(condition, np.float32)]
+        y = np.asarray(decoder.predict(inputs, batch_size=batch_size, verbose=0), np.float32)
+        out[label] = float(np.mean((y.reshape(target.shape) - target) ** 2))
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_family: int = 3,
+                         title: str = "Example series of each family") -> plt.Figure:
+    """One panel per family with its first ``per_family`` series.
+
+    Args:
+        x: ``(n, T)`` series. y: ``(n,)`` labels indexing ``names``.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharey=True,
+                             squeeze=False)
+    for label, ax in enumerate(axes[0]):
+        for row in x[y == label][:per_family]:
+            ax.plot(row, lw=1.2)
+        ax.set(title=names[label], xlabel="time step")
+    axes[0, 0].set_ylabel("value")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_code_map(codes: NDArray, y: NDArray, names: Sequence[str], title: str,
+                  ax: plt.Axes | None = None) -> plt.Axes:
+    """The codes projected on their first two principal components, coloured by family.
+
+    Args:
+        codes: ``(n, d)`` codes (``d >= 2``). y: ``(n,)`` labels indexing ``names``.
+    """
+    from sklearn.decomposition import PCA
+
+    z = _features(codes, "codes")
+    xy = PCA(n_components=2, random_state=0).fit_transform(z)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    y = np.asarray(y)
+    for label, name in enumerate(names):
+        pts = xy[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=8, alpha=0.7, label=name)
+    ax.set(title=title, xlabel="principal component 1", ylabel="principal component 2")
+    ax.legend(fontsize=8, markerscale=2)
+    return ax
+
+
+def plot_sequence_reconstructions(x: NDArray, reconstructions: Mapping[str, NDArray],
+                                  y: NDArray, names: Sequence[str],
+                                  title: str = "Test series and their reconstructions"
+                                  ) -> plt.Figure:
+    """One panel per family: its first series in ``x`` and each model's reconstruction of it.
+
+    Args:
+        x: ``(n, T)`` series. reconstructions: ``{"model": (n, T) array}``. y: ``(n,)`` labels.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
+                             squeeze=False)
+    for label, ax in enumerate(axes[0]):
+        i = int(np.flatnonzero(y == label)[0])
+        ax.plot(x[i], color="black", lw=1.5, label="input")
+        for model, rec in reconstructions.items():
+            ax.plot(np.asarray(rec)[i].reshape(-1), lw=1.3, label=model)
+        ax.set(title=names[label], xlabel="time step")
+    axes[0, 0].set_ylabel("value")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
