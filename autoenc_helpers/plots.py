@@ -93,6 +93,7 @@ def plot_history(history, title: str = "Training and validation loss",
         ax.plot(epochs, values, marker="o", ms=3, ls="--" if key.startswith("val_") else "-",
                 label=label)
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # whole epochs only
     ax.legend()
     return ax
 
