@@ -308,6 +308,28 @@ def to_float(images: NDArray) -> NDArray[np.float32]:
     return images.astype(np.float32, copy=False)
 
 
+def binarise(images: NDArray[np.uint8], seed: int = 0) -> NDArray[np.uint8]:
+    """Binary images drawn once: each pixel is on with probability ``intensity / 255``.
+
+    The *stochastic binarisation* of MNIST used to report VAE likelihoods in nats (lesson 7):
+    done once, with a fixed seed, so every epoch and every model sees the same binary images.
+    The result stays uint8, with pixels 0 or 255, so :func:`to_float` (giving 0.0 or 1.0),
+    :func:`autoencoder_dataset` and every other helper take it unchanged.
+
+    Args:
+        images: ``(n, ...)`` uint8 greyscale images. seed: seed of the draw.
+
+    Returns:
+        ``(n, ...)`` uint8 array of 0s and 255s.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"binarise expects uint8 images in [0, 255], got {images.dtype}.")
+    # u uniform on {0, ..., 254}: P(u < pixel) = pixel / 255, in one byte per pixel.
+    draws = np.random.default_rng(seed).integers(0, 255, size=images.shape, dtype=np.uint8)
+    return np.where(draws < images, np.uint8(255), np.uint8(0))
+
+
 def train_val_split(x: NDArray, y: NDArray | None = None, val_fraction: float = 0.1,
                     seed: int = 0, stratify: bool = True) -> tuple[NDArray, ...]:
     """Carve a validation split out of the training data (the test set stays untouched).

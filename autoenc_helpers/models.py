@@ -348,29 +348,66 @@ class KLSparseAutoencoder(PenalisedAutoencoder):
         return kl_sparsity_penalty(code, self.target)
 
 
-class ContractiveAutoencoder(PenalisedAutoencoder):
-    """Contractive autoencoder: penalty :func:`contractive_penalty`, the encoder's squared
-    Jacobian norm in closed form. Defined in lesson 6.
+def relu_contractive_penalty(hidden, hidden_kernel, code_kernel):
+    """Mean over the batch of ``||J_f(x)||_F^2`` for lesson 1's dense encoder, in closed form.
 
-    The closed form holds for an encoder that is one dense sigmoid layer named ``"code"``
-    (after an optional ``Flatten``), as :func:`single_layer_autoencoder` builds; any other
-    encoder is refused with a ``ValueError``.
+    Defined in lesson 7, for ``h = relu(W1 x + b1)`` and a linear code ``c = W2 h + b2``
+    (``models.dense_autoencoder`` with one hidden layer). The Jacobian is
+    ``J = W2^T diag(m) W1^T`` with ``m = 1[h > 0]``, so its squared norm is
+    ``m^T ((W1^T W1) * (W2 W2^T)) m`` (``*`` elementwise): one ``(m, m)`` matrix per batch,
+    no derivative to compute.
+
+    Args:
+        hidden: ``(n, m)`` hidden activations ``h`` (only their sign pattern matters).
+        hidden_kernel: ``(input_dim, m)`` weights ``W1``; code_kernel: ``(m, d)`` weights ``W2``
+            (Keras' layouts).
+
+    Returns:
+        A scalar tensor.
+    """
+    ops = keras.ops
+    active = ops.cast(hidden > 0, hidden.dtype)                                   # (n, m)
+    gram = (ops.matmul(ops.transpose(hidden_kernel), hidden_kernel)
+            * ops.matmul(code_kernel, ops.transpose(code_kernel)))                   # (m, m)
+    return ops.mean(ops.sum(ops.matmul(active, gram) * active, axis=-1))
+
+
+class ContractiveAutoencoder(PenalisedAutoencoder):
+    """Contractive autoencoder: penalty ``||J_f(x)||_F^2``, the encoder's squared Jacobian norm,
+    in closed form. Defined in lesson 6 (lesson 7 adds the two-layer encoder).
+
+    Two encoders have a closed form: one dense sigmoid layer named ``"code"`` (after an optional
+    ``Flatten``), as :func:`single_layer_autoencoder` builds (:func:`contractive_penalty`), and
+    one hidden ReLU layer followed by a linear layer named ``"code"``, as
+    :func:`dense_autoencoder` builds with ``hidden=(m,)`` (:func:`relu_contractive_penalty`).
+    Any other encoder is refused with a ``ValueError``.
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
         super().__init__(encoder, decoder, weight, **kwargs)
-        weighted = [layer for layer in encoder.layers if layer.weights]
-        code = weighted[0] if len(weighted) == 1 else None
-        if (not isinstance(code, layers.Dense) or code.name != "code"
-                or code.activation is not keras.activations.sigmoid):
+        dense = [layer for layer in encoder.layers if layer.weights]
+        kinds = [isinstance(layer, layers.Dense) for layer in dense]
+        if (len(dense) == 1 and all(kinds) and dense[0].name == "code"
+                and dense[0].activation is keras.activations.sigmoid):
+            self.hidden_layer, self.code_layer = None, dense[0]
+        elif (len(dense) == 2 and all(kinds) and dense[1].name == "code"
+              and dense[0].activation is keras.activations.relu
+              and dense[1].activation is keras.activations.linear):
+            self.hidden_layer, self.code_layer = dense
+        else:
             raise ValueError("the closed-form contractive penalty needs an encoder made of one "
                              "Dense layer named 'code' with a sigmoid activation (see "
-                             "single_layer_autoencoder); got layers "
+                             "single_layer_autoencoder), or of one ReLU Dense layer and a "
+                             "linear Dense layer named 'code' (dense_autoencoder with "
+                             "hidden=(m,)); got layers "
                              f"{[layer.name for layer in encoder.layers]}.")
-        self.code_layer = code
 
     def penalty(self, x, code):
-        return contractive_penalty(code, self.code_layer.kernel)
+        if self.hidden_layer is None:
+            return contractive_penalty(code, self.code_layer.kernel)
+        flat = keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))
+        return relu_contractive_penalty(self.hidden_layer(flat), self.hidden_layer.kernel,
+                                        self.code_layer.kernel)
 
 
 # --------------------------------------------------------------------------- lesson 5: sequences
@@ -542,3 +579,217 @@ def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, laten
     shifted = layers.Lambda(reverse_and_delay, name="reverse_and_delay")(inputs)
     autoencoder = keras.Model(inputs, decoder([encoder(inputs), shifted]), name=name)
     return autoencoder, encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 7: VAEs
+# A variational autoencoder: the encoder outputs a distribution q(z | x) = N(mean, exp(log_var)),
+# a sampling layer draws from it (the reparameterisation trick), and the loss is the negative
+# evidence lower bound (ELBO) in nats per image: Bernoulli reconstruction + KL to the prior.
+
+
+class Sampling(layers.Layer):
+    """Draws ``z = mean + exp(log_var / 2) * eps`` with ``eps ~ N(0, I)``. Defined in lesson 7.
+
+    The *reparameterisation trick*: the randomness sits in ``eps``, so gradients flow through
+    ``mean`` and ``log_var``. The noise comes from ``keras.random.normal`` with a
+    ``keras.random.SeedGenerator``, whose state advances on every call: each call draws new
+    noise, and two layers built with the same ``seed`` draw the same sequence. (An integer
+    ``seed=`` passed to ``keras.random.normal`` inside a compiled function would be frozen
+    into the graph and draw the *same* noise at every step.)
+
+    Args:
+        seed: integer seed of the layer's generator, or ``None`` for one drawn from Keras'
+            global seed (set by :func:`autoenc_helpers.set_seed`).
+
+    Call it on ``[mean, log_var]``, two ``(n, d)`` tensors; returns ``(n, d)`` samples.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        eps = keras.random.normal(keras.ops.shape(mean), seed=self.seed_generator)
+        return mean + keras.ops.exp(0.5 * log_var) * eps
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "seed": self.seed}
+
+
+def gaussian_kl(mean, log_var):
+    """``KL(N(mean, diag(exp(log_var))) || N(0, I))`` per example, in nats. Defined in lesson 7.
+
+    In closed form, ``-1/2 sum_j (1 + log_var_j - mean_j^2 - exp(log_var_j))``: zero exactly
+    when ``mean = 0`` and ``log_var = 0`` (the code carries no information about ``x``).
+
+    Args:
+        mean, log_var: ``(n, d)`` tensors or arrays.
+
+    Returns:
+        ``(n,)`` tensor of non-negative KL divergences.
+    """
+    return -0.5 * keras.ops.sum(1.0 + log_var - keras.ops.square(mean) - keras.ops.exp(log_var),
+                                axis=-1)
+
+
+def bernoulli_nll(x, logits, reduction: str = "sum"):
+    """``-log p(x | z)`` of binary pixels under independent Bernoullis, per example.
+
+    Defined in lesson 7. Each pixel is 1 with probability ``sigmoid(logit)``; its negative
+    log-likelihood is the binary cross-entropy, computed from the logits (numerically safe).
+
+    Args:
+        x: ``(n, ...)`` targets in [0, 1] (binary for a true likelihood).
+        logits: ``(n, ...)`` decoder outputs before the sigmoid, the shape of ``x``.
+        reduction: ``"sum"`` over pixels gives nats per image, the likelihood term of the
+            ELBO; ``"mean"`` averages over pixels instead, the pitfall of lesson 7 (it weights
+            the KL term 784 times too much on MNIST).
+
+    Returns:
+        ``(n,)`` tensor.
+    """
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}.")
+    per_pixel = keras.ops.binary_crossentropy(x, logits, from_logits=True)
+    per_pixel = keras.ops.reshape(per_pixel, (keras.ops.shape(per_pixel)[0], -1))
+    if reduction == "sum":
+        return keras.ops.sum(per_pixel, axis=-1)
+    return keras.ops.mean(per_pixel, axis=-1)
+
+
+class VariationalAutoencoder(keras.Model):
+    """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image. Lesson 7.
+
+    ``compute_loss`` is overridden (no ``GradientTape``, so it runs on any Keras backend): it
+    encodes the batch to ``(mean, log_var)``, draws ``z`` with :class:`Sampling`, decodes it to
+    pixel logits and returns the batch mean of :func:`bernoulli_nll` plus ``beta`` times the
+    batch mean of :func:`gaussian_kl`. Both terms are logged as ``reconstruction`` and ``kl``
+    (and ``val_...``) next to ``loss``. Calling the model returns the reconstruction
+    probabilities decoded from the posterior *mean*, so ``predict`` and
+    :func:`autoenc_helpers.metrics.reconstruction_errors` work as for any autoencoder.
+
+    Args:
+        encoder: ``(n, *input_shape) -> [(n, d), (n, d)]``, the mean and log-variance.
+        decoder: ``(n, d) -> (n, *input_shape)`` pixel logits (no sigmoid).
+        beta: weight of the KL term, held in a non-trainable ``keras.Variable`` (``model.beta``)
+            so that a callback can change it during training (``model.beta.assign(0.5)``).
+        reduction: ``"sum"`` (the ELBO) or ``"mean"`` (the pitfall), see :func:`bernoulli_nll`.
+        seed: seed of the :class:`Sampling` layer.
+
+    Compile it with an optimiser only: ``model.compile(optimizer="adam")``. The data may be
+    ``x`` or ``(x, target)`` batches (a noisy input and its clean target).
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0,
+                 reduction: str = "sum", seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if len(encoder.outputs) != 2:
+            raise ValueError(f"the encoder must output [mean, log_var], got "
+                             f"{len(encoder.outputs)} output(s).")
+        if tuple(encoder.output_shape[0][1:]) != tuple(decoder.input_shape[1:]):
+            raise ValueError(f"the encoder's codes {encoder.output_shape[0]} do not fit the "
+                             f"decoder's input {decoder.input_shape}.")
+        if reduction not in ("sum", "mean"):
+            raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}.")
+        if not float(beta) >= 0:
+            raise ValueError(f"beta must be >= 0, got {beta}.")
+        self.encoder, self.decoder, self.reduction = encoder, decoder, reduction
+        self.sampling = Sampling(seed, name="sampling")
+        self.sampling.build(encoder.output_shape[0])  # no weights: built, so Keras won't warn
+        self.beta = keras.Variable(float(beta), trainable=False, dtype="float32", name="beta")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    def call(self, x, training: bool = False):
+        mean, _ = self.encoder(x, training=training)
+        return keras.ops.sigmoid(self.decoder(mean, training=training))
+
+    def loss_terms(self, x, target=None, training: bool = False, reduction: str | None = None):
+        """Per-example ``(reconstruction, kl)``, two ``(n,)`` tensors, with one sampled ``z``
+        per example; ``target`` defaults to ``x``, ``reduction`` to the model's."""
+        mean, log_var = self.encoder(x, training=training)
+        z = self.sampling([mean, log_var])
+        logits = self.decoder(z, training=training)
+        target = x if target is None else target
+        return (bernoulli_nll(target, logits, reduction or self.reduction),
+                gaussian_kl(mean, log_var))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction, kl = self.loss_terms(x, y, training=training)
+        reconstruction, kl = keras.ops.mean(reconstruction), keras.ops.mean(kl)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return reconstruction + self.beta * kl
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.reconstruction_tracker, self.kl_tracker]
+
+    def negative_elbo(self, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
+        """The negative ELBO of every example, in nats, estimated with one ``z`` each.
+
+        Args:
+            x: ``(n, *input_shape)`` float inputs in [0, 1], or uint8 images (scaled by 255).
+
+        Returns:
+            ``{"nelbo", "reconstruction", "kl"}``, each ``(n,)`` float64, with ``nelbo =
+            reconstruction + kl``: the bound itself, whatever the model was trained on (the
+            reconstruction is summed over pixels, and ``beta`` plays no part).
+        """
+        x = np.asarray(x)
+        parts: dict[str, list[np.ndarray]] = {"reconstruction": [], "kl": []}
+        for start in range(0, len(x), batch_size):
+            batch = x[start:start + batch_size]
+            batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else \
+                batch.astype("float32")
+            reconstruction, kl = self.loss_terms(batch, reduction="sum")
+            parts["reconstruction"].append(keras.ops.convert_to_numpy(reconstruction))
+            parts["kl"].append(keras.ops.convert_to_numpy(kl))
+        out = {k: np.concatenate(v).astype(np.float64) if v else np.zeros(0)
+               for k, v in parts.items()}
+        out["nelbo"] = out["reconstruction"] + out["kl"]
+        return out
+
+
+def dense_vae(input_shape: Sequence[int] = (28, 28), latent_dim: int = 20,
+              hidden: Sequence[int] = (512,), activation: str = "relu", beta: float = 1.0,
+              reduction: str = "sum", seed: int | None = None,
+              name: str = "dense_vae") -> Models:
+    """A fully connected VAE for binary images, written out in lesson 7.
+
+    Encoder: flatten, the ``hidden`` dense layers, then two dense heads ``mean`` and
+    ``log_var`` of ``latent_dim`` each. Decoder: the mirrored hidden layers and one dense
+    layer of pixel *logits* (no sigmoid: the loss takes logits, the model's call applies it).
+
+    Args:
+        input_shape: shape of one image, e.g. ``(28, 28)``. latent_dim: size of ``z``.
+        hidden: widths of the encoder's hidden layers; the decoder mirrors them.
+        beta, reduction, seed: passed to :class:`VariationalAutoencoder`.
+
+    Returns:
+        ``(vae, encoder, decoder)``: the :class:`VariationalAutoencoder` (uncompiled),
+        ``(n, *input_shape) -> [(n, latent_dim), (n, latent_dim)]`` and
+        ``(n, latent_dim) -> (n, *input_shape)`` logits.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
+    for i, width in enumerate(hidden):
+        x = layers.Dense(width, activation=activation, name=f"enc_dense_{i}")(x)
+    mean = layers.Dense(latent_dim, name="mean")(x)
+    log_var = layers.Dense(latent_dim, name="log_var")(x)
+    encoder = keras.Model(inputs, [mean, log_var], name="encoder")
+
+    z = keras.Input((latent_dim,), name="z")
+    y = z
+    for i, width in enumerate(reversed(hidden)):
+        y = layers.Dense(width, activation=activation, name=f"dec_dense_{i}")(y)
+    y = layers.Dense(int(np.prod(input_shape)), name="logits")(y)
+    if len(input_shape) > 1:
+        y = layers.Reshape(input_shape)(y)
+    decoder = keras.Model(z, y, name="decoder")
+    vae = VariationalAutoencoder(encoder, decoder, beta=beta, reduction=reduction, seed=seed,
+                                 name=name)
+    return vae, encoder, decoder

@@ -2,7 +2,8 @@
 
 - images: :func:`show_image_rows` (a grid of grey images, one labelled row per kind);
 - training: :func:`plot_history` (loss curves from a Keras ``History``);
-- codes: :func:`plot_map` (2-d points coloured by label, lesson 3);
+- codes: :func:`plot_map` (2-d points coloured by label, lesson 3), :func:`plot_image_grid`
+  (images tiled in a grid, e.g. decoded from a grid of codes, lesson 7);
 - errors and thresholds: :func:`plot_error_histograms` (one histogram per class or per kind
   of input, thresholds as lines; lessons 3 and 4), :func:`plot_threshold_view` and the
   interactive :func:`threshold_explorer` (lesson 4), :func:`plot_roc_pr` (lesson 4);
@@ -100,9 +101,10 @@ def plot_history(history, title: str = "Training and validation loss",
 
 def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None = None,
              xlabel: str = "dimension 1", ylabel: str = "dimension 2",
-             legend_title: str = "digit", s: float = 3.0) -> plt.Axes:
+             legend_title: str = "digit", s: float = 3.0, ticks: bool = False) -> plt.Axes:
     """Scatter ``(n, 2)`` points coloured by integer label with seaborn's colour-blind-safe
-    palette, with a legend (one entry per label) outside the axes."""
+    palette, with a legend (one entry per label) outside the axes. ``ticks=True`` keeps the
+    axes' values (meaningful for a VAE's 2-d codes; t-SNE's are not)."""
     import seaborn as sns
 
     points, labels = np.asarray(points), np.asarray(labels)
@@ -117,9 +119,41 @@ def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None =
         sel = labels == c
         ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour, label=str(c),
                    rasterized=True, linewidths=0)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xticks=[], yticks=[])
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if not ticks:
+        ax.set(xticks=[], yticks=[])
     ax.legend(title=legend_title, markerscale=12 / max(s, 1.0), loc="center left",
               bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
+def plot_image_grid(images: NDArray, title: str, xvalues: Sequence[float] | None = None,
+                    yvalues: Sequence[float] | None = None, xlabel: str = "",
+                    ylabel: str = "", size: float = 0.45) -> plt.Axes:
+    """Tile a ``(rows, cols, h, w)`` array of images in [0, 1] into one picture.
+
+    Lesson 7 draws a 2-d VAE's latent manifold with it: the image decoded at each point of a
+    grid of codes. ``xvalues`` (``cols``) and ``yvalues`` (``rows``, top to bottom) label the
+    columns and rows, e.g. with the code values they were decoded from.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"plot_image_grid: expected (rows, cols, h, w) images, got "
+                         f"{images.shape}.")
+    rows, cols, h, w = images.shape
+    mosaic = images.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    _, ax = plt.subplots(figsize=(size * cols + 1.2, size * rows + 0.9))
+    ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0)
+    ax.grid(False)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    for values, n, step, set_ticks in ((xvalues, cols, w, ax.set_xticks),
+                                       (yvalues, rows, h, ax.set_yticks)):
+        if values is None:
+            set_ticks([])
+        else:
+            if len(values) != n:
+                raise ValueError(f"plot_image_grid: {len(values)} tick values for {n} tiles.")
+            set_ticks(np.arange(n) * step + (step - 1) / 2, [f"{v:.1f}" for v in values])
     return ax
 
 

@@ -261,3 +261,19 @@ def test_lesson6_checks_reject_wrong_answers(lesson6):
     _fails(exs[3], (x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), on_noisy),
            "clip")
     _fails(exs[3], (x_val, on_noisy), "only")
+
+
+def test_two_layer_contractive_penalty_matches_batch_jacobian():
+    from autoenc_helpers.models import dense_autoencoder, relu_contractive_penalty
+
+    keras.utils.set_random_seed(3)
+    _, encoder, decoder = dense_autoencoder((28, 28), latent_dim=5, hidden=(16,))
+    x = np.random.default_rng(3).random((6, 28, 28)).astype("float32")
+    jacobian = regularised.batch_jacobian(encoder, x)
+    model = ContractiveAutoencoder(encoder, decoder, weight=1.0)
+    expected = float(np.mean(np.sum(jacobian ** 2, axis=(1, 2))))
+    assert float(model.penalty(x, encoder(x))) == pytest.approx(expected, rel=1e-4)
+    hidden = encoder.get_layer("enc_dense_0")
+    direct = relu_contractive_penalty(hidden(x.reshape(6, -1)), hidden.kernel,
+                                      encoder.get_layer("code").kernel)
+    assert float(direct) == pytest.approx(expected, rel=1e-4)
