@@ -325,6 +325,7 @@ def update_readme(report_file: Path, readme: Path = REPO / "README.md") -> int:
     columns = [c.strip() for c in lines[header].split("|")]
     t_col, m_col = columns.index("time"), columns.index("memory")
     updated = []
+    total_s = 0.0  # the course's total: this report's times, the table's own for other rows
     i = header + 2
     while i < len(lines) and lines[i].startswith("|"):
         cells = lines[i].split("|")
@@ -335,11 +336,13 @@ def update_readme(report_file: Path, readme: Path = REPO / "README.md") -> int:
             cells[m_col] = f" {nb['peak_rss_mb'] / 1000:.2f} GB "
             lines[i] = "|".join(cells)
             updated.append(name.group(0))
+        seconds = re.fullmatch(r"\s*([\d.]+) s\s*", cells[t_col])
+        total_s += float(seconds.group(1)) if seconds else 0.0
         i += 1
     text = "\n".join(lines)
     intro_start = text.rfind("\n## ", 0, text.find(lines[header]))
     intro = text[intro_start:text.find(lines[header])]
-    total_min = sum(nb["wall_s"] for nb in report["notebooks"]) / 60
+    total_min = total_s / 60
     new_intro = re.sub(r"\bon \d{4}-\d{2}-\d{2}\b", f"on {report['started'][:10]}", intro)
     new_intro = re.sub(r"\babout \d+ minutes?\b", f"about {max(1, round(total_min))} minute"
                        + ("s" if round(total_min) != 1 else ""), new_intro)

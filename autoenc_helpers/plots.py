@@ -153,7 +153,7 @@ def plot_image_grid(images: NDArray, title: str, xvalues: Sequence[float] | None
         else:
             if len(values) != n:
                 raise ValueError(f"plot_image_grid: {len(values)} tick values for {n} tiles.")
-            set_ticks(np.arange(n) * step + (step - 1) / 2, [f"{v:.1f}" for v in values])
+            set_ticks(np.arange(n) * step + (step - 1) / 2, [f"{round(float(v), 1) + 0.0:.1f}" for v in values])
     return ax
 
 

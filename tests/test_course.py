@@ -153,14 +153,15 @@ def test_update_readme_copies_time_and_memory(tmp_path):
         "5 minutes.\n\n| # | notebook | what | time | memory |\n"
         "| --- | --- | --- | ---: | ---: |\n"
         "| 1 | [`01_basics_fashion_mnist.ipynb`](notebooks/01_basics_fashion_mnist.ipynb) | "
-        "basics | 73 s | 1.37 GB |\n| 2 | `02_other.ipynb` | other | 9 s | 0.50 GB |\n\n"
+        "basics | 73 s | 1.37 GB |\n| 2 | `02_other.ipynb` | other | 119 s | 0.50 GB |\n\n"
         "## Next\n\nabout 3 minutes on 2020-01-01\n")
     report = _fake_report(tmp_path / "build", test_mse=0.007) / "report.json"
     assert update_readme(report, readme) == 0
     text = readme.read_text()
     assert "| basics | 61 s | 1.23 GB |" in text
-    assert "| other | 9 s | 0.50 GB |" in text  # not in the report: unchanged
-    assert "Measured on 2026-11-23. The whole course runs in about 1 minute." in text
+    assert "| other | 119 s | 0.50 GB |" in text  # not in the report: unchanged
+    # the total adds the report's 61 s and the table's 119 s for the row it does not cover
+    assert "Measured on 2026-11-23. The whole course runs in about 3 minutes." in text
     assert "about 3 minutes on 2020-01-01" in text  # other sections untouched
     quick = _fake_report(tmp_path / "quick", mode="quick") / "report.json"
     assert update_readme(quick, readme) == 1
