@@ -17,6 +17,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from autoenc_helpers.data import to_float
+
 Models = tuple[keras.Model, keras.Model, keras.Model]
 
 
@@ -704,7 +706,12 @@ class VariationalAutoencoder(keras.Model):
 
     def call(self, x, training: bool = False):
         mean, _ = self.encoder(x, training=training)
-        return keras.ops.sigmoid(self.decoder(mean, training=training))
+        return self.decode(mean, training=training)
+
+    def decode(self, z, training: bool = False):
+        """Pixel probabilities ``(n, *input_shape)`` for codes ``z`` ``(n, d)``: the sigmoid of
+        the decoder's logits (generate by decoding draws from the prior)."""
+        return keras.ops.sigmoid(self.decoder(z, training=training))
 
     def loss_terms(self, x, target=None, training: bool = False, reduction: str | None = None):
         """Per-example ``(reconstruction, kl)``, two ``(n,)`` tensors, with one sampled ``z``
@@ -731,7 +738,8 @@ class VariationalAutoencoder(keras.Model):
         """The negative ELBO of every example, in nats, estimated with one ``z`` each.
 
         Args:
-            x: ``(n, *input_shape)`` float inputs in [0, 1], or uint8 images (scaled by 255).
+            x: ``(n, *input_shape)`` float inputs in [0, 1], or uint8 images; each batch goes
+                through :func:`autoenc_helpers.data.to_float`, which checks the range.
 
         Returns:
             ``{"nelbo", "reconstruction", "kl"}``, each ``(n,)`` float64, with ``nelbo =
@@ -741,10 +749,8 @@ class VariationalAutoencoder(keras.Model):
         x = np.asarray(x)
         parts: dict[str, list[np.ndarray]] = {"reconstruction": [], "kl": []}
         for start in range(0, len(x), batch_size):
-            batch = x[start:start + batch_size]
-            batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else \
-                batch.astype("float32")
-            reconstruction, kl = self.loss_terms(batch, reduction="sum")
+            reconstruction, kl = self.loss_terms(to_float(x[start:start + batch_size]),
+                                                 reduction="sum")
             parts["reconstruction"].append(keras.ops.convert_to_numpy(reconstruction))
             parts["kl"].append(keras.ops.convert_to_numpy(kl))
         out = {k: np.concatenate(v).astype(np.float64) if v else np.zeros(0)

@@ -13,7 +13,8 @@ from keras import layers
 from autoenc_helpers import data, exercises, metrics, models, noise
 from autoenc_helpers.anomaly import (MaxF1Threshold, ReconstructionAnomalyDetector,
                                      train_val_test_split)
-from autoenc_helpers.exercises import CheckResult, Incorrect, SolutionFailedError
+from autoenc_helpers.exercises import Incorrect, SolutionFailedError
+from exercise_asserts import assert_fails
 
 
 @pytest.fixture(autouse=True)
@@ -33,16 +34,6 @@ def _images(n: int, seed: int) -> np.ndarray:
     blobs = brightness * np.exp(-((yy - centres[:, :1, None]) ** 2
                                   + (xx - centres[:, 1:, None]) ** 2) / widths)
     return (255 * np.clip(blobs + 0.05 * rng.random((n, 28, 28)), 0, 1)).astype(np.uint8)
-
-
-def assert_fails(ex, answer, *fragments: str) -> CheckResult:
-    """The check rejects ``answer`` without raising, and its message says why."""
-    result = ex.evaluate(answer)
-    assert not result.passed and result.answered, result
-    assert result.message and "Traceback" not in result.message
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-    return result
 
 
 # --------------------------------------------------------------------------- the framework

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import regularised
+from exercise_asserts import assert_fails, assert_solutions_pass
 from autoenc_helpers.models import (ContractiveAutoencoder, KLSparseAutoencoder,
                                     L1SparseAutoencoder, contractive_penalty,
                                     kl_sparsity_penalty, l1_penalty, single_layer_autoencoder)
@@ -227,18 +228,10 @@ def lesson6():
     return exercises.lesson(6, **objects), objects
 
 
-def _fails(ex, answer, fragment):
-    result = ex.evaluate(answer)
-    assert not result.passed and result.answered and fragment in result.message, result.message
-
-
 def test_lesson6_solutions_pass_their_checks(lesson6):
     exs, _ = lesson6
     assert len(exs) == 3
-    for ex in exs:
-        result = ex.evaluate(ex.solve())
-        assert result.passed, (ex.name, result.message)
-    assert not exs[1].evaluate(None).answered
+    assert_solutions_pass(exs)
 
 
 def test_lesson6_checks_reject_wrong_answers(lesson6):
@@ -247,20 +240,20 @@ def test_lesson6_checks_reject_wrong_answers(lesson6):
     model, encoder, _ = train(L1SparseAutoencoder, 3e-4)
     off = float(np.mean(encoder.predict(x_val, verbose=0) < 0.01))
     assert not np.isclose(off, 0.5)        # else "on" and "off" could not be told apart
-    _fails(exs[1], (model, 1 - off), "units ON")
+    assert_fails(exs[1], (model, 1 - off), "units ON")
     weak, _, _ = train(L1SparseAutoencoder, 1e-5)
-    _fails(exs[1], (weak, off), "STRONGER")
-    _fails(exs[1], (model, off + 0.2), "recomputing")
+    assert_fails(exs[1], (weak, off), "STRONGER")
+    assert_fails(exs[1], (model, off + 0.2), "recomputing")
     kl, _, _ = train(KLSparseAutoencoder, 1e-2, target=0.05)
-    _fails(exs[2], (kl, 0.05), "target=0.1")
-    _fails(exs[2], ("not a model", 0.05), "Keras model")
+    assert_fails(exs[2], (kl, 0.05), "target=0.1")
+    assert_fails(exs[2], ("not a model", 0.05), "Keras model")
     noisy = np.clip(x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), 0, 1)
     on_noisy = {name: float(np.mean((objects[key].predict(noisy, verbose=0) - noisy) ** 2))
                 for name, key in (("plain", "plain_ae"), ("contractive", "cae_ae"))}
-    _fails(exs[3], (noisy, on_noisy), "NOISY")
-    _fails(exs[3], (x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), on_noisy),
+    assert_fails(exs[3], (noisy, on_noisy), "NOISY")
+    assert_fails(exs[3], (x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), on_noisy),
            "clip")
-    _fails(exs[3], (x_val, on_noisy), "only")
+    assert_fails(exs[3], (x_val, on_noisy), "only")
 
 
 def test_two_layer_contractive_penalty_matches_batch_jacobian():

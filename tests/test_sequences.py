@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import data, models, sequences
+from exercise_asserts import assert_solutions_pass
 
 # --------------------------------------------------------------------------- signal generator
 
@@ -228,9 +229,7 @@ def test_lesson5_solutions_pass_and_wrong_answers_fail(lesson5_objects):
     from autoenc_helpers import exercises
 
     ex1, ex2, ex3 = exercises.lesson(5, **lesson5_objects)
-    for ex in (ex1, ex2, ex3):
-        result = ex.evaluate(ex.solve())
-        assert result.passed, result.message
+    assert_solutions_pass((ex1, ex2, ex3))
     encoder, acc = ex1.solve()
     assert not ex1.evaluate((encoder, acc + 0.3)).passed  # a typed-in number
     assert not ex2.evaluate((encoder, acc)).passed  # a 3-number code, not 4
