@@ -1,12 +1,14 @@
 """Helpers for the *Autoencoders, hands-on* course.
 
-Importing this package quietens TensorFlow's start-up logging and selects the TensorFlow
-backend for Keras 3; TensorFlow itself is imported lazily by the modules that need it.
+Importing this package quietens TensorFlow's start-up logging, selects the TensorFlow
+backend for Keras 3 and, on Linux, makes the C library return large freed buffers to the
+system (:func:`~autoenc_helpers.config.lean_malloc`: a lower peak memory with TensorFlow);
+TensorFlow itself is imported lazily by the modules that need it.
 
 Modules, lowest layer first (a module imports only modules above it in this list; the lesson
 modules never import each other):
 
-- :mod:`autoenc_helpers.config`: quick/full mode settings and :func:`set_seed`.
+- :mod:`autoenc_helpers.config`: quick/full mode settings, :func:`set_seed`, ``lean_malloc``.
 - :mod:`autoenc_helpers.data`: offline-first, checksum-verified data loaders, splits, the one
   pixel conversion :func:`~autoenc_helpers.data.to_float`, ``tf.data`` pipelines.
 - :mod:`autoenc_helpers.metrics`: reconstruction errors, PSNR, thresholds and the one flag
@@ -31,11 +33,13 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from autoenc_helpers.config import Settings, get_settings, set_seed  # noqa: E402
+from autoenc_helpers.config import Settings, get_settings, lean_malloc, set_seed  # noqa: E402
 from autoenc_helpers.notebook import show_source  # noqa: E402
 from autoenc_helpers.report import record_metrics  # noqa: E402
 
 __version__ = "0.1.0"
+
+lean_malloc()  # on Linux: large freed buffers go back to the system (lower peak memory)
 
 __all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "show_source",
            "__version__"]

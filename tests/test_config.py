@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autoenc_helpers.config import (QUICK_EPOCHS, QUICK_MAX_SAMPLES, display_path, get_settings,
-                                    set_seed)
+                                    lean_malloc, set_seed)
 
 
 def test_full_mode_is_the_default(monkeypatch):
@@ -95,3 +99,48 @@ def test_set_seed_rejects_a_bad_seed():
         set_seed(-1)
     with pytest.raises(ValueError, match="seed"):
         set_seed(1.5)
+
+
+_MALLOC_PROBE = textwrap.dedent("""
+    import ctypes, sys
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.mallinfo2.restype = MallInfo2
+    if sys.argv[1] == "lean":
+        from autoenc_helpers.config import lean_malloc
+        assert lean_malloc()
+    libc.free(libc.malloc(20 * 2**20))  # glibc now raises its mmap threshold past 20 MiB
+    before = libc.mallinfo2().hblks     # number of separately mapped blocks
+    block = libc.malloc(8 * 2**20)
+    print(libc.mallinfo2().hblks - before)
+    libc.free(block)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_lean_malloc_maps_large_buffers_even_after_large_frees(monkeypatch):
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    try:
+        ctypes.CDLL(None).mallinfo2  # noqa: B018  (glibc >= 2.33)
+    except AttributeError:
+        pytest.skip("not glibc >= 2.33")
+    new_mappings = {mode: int(subprocess.run([sys.executable, "-c", _MALLOC_PROBE, mode],
+                                             capture_output=True, text=True, check=True).stdout)
+                    for mode in ("plain", "lean")}
+    # plain glibc serves the 8 MiB block from its heap (kept, fragments); lean maps it
+    assert new_mappings == {"plain": 0, "lean": 1}
+
+
+def test_lean_malloc_leaves_an_explicit_setting_and_other_systems_alone(monkeypatch):
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert lean_malloc() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert lean_malloc() is False
