@@ -1,13 +1,16 @@
-"""Exercises of lesson 5 (sequence autoencoders on synthetic series).
+"""Exercises of lesson 5 (sequence autoencoders on synthetic series, and on ECG5000).
 
 Bind them in the notebook with::
 
-    ex1, ex2, ex3 = exercises.lesson(5, train=train, split=split, x_train=x_train,
-                                     x_val=x_val, LENGTH=LENGTH, LATENT=LATENT, UNITS=UNITS)
+    ex1, ex2, ex3, ex4 = exercises.lesson(
+        5, train=train, split=split, x_train=x_train, x_val=x_val, x_test=x_test,
+        LENGTH=LENGTH, LATENT=LATENT, UNITS=UNITS, x_all=x_all, y_all=y_all,
+        build_conv=build_conv, ECG_MAX_EPOCHS=ECG_MAX_EPOCHS)
 
 ``train(model)`` is the notebook's training function (compile and ``fit(x, x)`` for
 ``EPOCHS``), ``split`` the :class:`~autoenc_helpers.data.SignalSplits` (labels = family),
-``x_train`` / ``x_val`` the ``(n, LENGTH, 1)`` series.
+``x_train`` / ``x_val`` the ``(n, LENGTH, 1)`` series; ``x_all`` ``(n, 140)`` the ECG5000
+beats, ``y_all`` their labels (1 = anomaly), ``build_conv`` the notebook's ECG model builder.
 """
 
 from __future__ import annotations
@@ -179,3 +182,69 @@ register(lesson=5, number=3, title="How windows of one series leak",
               "sklearn.neighbors.NearestNeighbors(n_neighbors=1) to find each test window's "
               "nearest training window; then the same from split.x_val to split.x_train.",
          solution=windows_leak, check=check_windows_leak)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+def longer_budget(x_all, y_all, build_conv, ECG_MAX_EPOCHS):
+    from autoenc_helpers.anomaly import (MaxF1Threshold, ReconstructionAnomalyDetector,
+                                         train_val_test_split)
+    from autoenc_helpers.metrics import ranking_metrics
+
+    sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate
+    detectors = []
+    for budget in (ECG_MAX_EPOCHS, 2 * ECG_MAX_EPOCHS):
+        det = ReconstructionAnomalyDetector(build_conv, threshold=MaxF1Threshold(),
+                                            epochs=budget, batch_size=64, learning_rate=3e-3,
+                                            patience=10, random_state=0)
+        det.fit(sp.x_train[sp.y_train == 0], sp.x_val, sp.y_val)
+        auc = ranking_metrics(det.val_labels_, det.val_errors_)["roc_auc"]
+        print(f"budget {budget} epochs: trained {len(det.history_['loss'])}, "
+              f"validation ROC AUC {auc:.4f}")
+        detectors.append(det)
+    answer = tuple(detectors)
+    return answer
+
+
+def check_longer_budget(answer, ECG_MAX_EPOCHS):
+    import keras
+
+    from autoenc_helpers.anomaly import ReconstructionAnomalyDetector
+    from autoenc_helpers.metrics import ranking_metrics
+
+    short, long = unpack(answer, ("detector with ECG_MAX_EPOCHS",
+                                  "detector with twice as many"))
+    aucs = []
+    for det, what, budget in ((short, "your first detector", ECG_MAX_EPOCHS),
+                              (long, "your second detector", 2 * ECG_MAX_EPOCHS)):
+        expect(isinstance(det, ReconstructionAnomalyDetector),
+               f"{what} should be a ReconstructionAnomalyDetector, got {type(det).__name__}.")
+        expect(getattr(det, "val_errors_", None) is not None,
+               f"{what} is not fitted with validation data: call "
+               "det.fit(sp.x_train[sp.y_train == 0], sp.x_val, sp.y_val).")
+        expect(det.epochs == budget, f"{what} has a budget of {det.epochs} epochs; the "
+               f"exercise asks for {budget}.")
+        expect(any(isinstance(layer, keras.layers.Conv1D) for layer in det.model_.layers),
+               f"{what} trains no Conv1D layer: pass build_conv as its model builder.")
+        aucs.append(ranking_metrics(det.val_labels_, det.val_errors_)["roc_auc"])
+    expect(np.array_equal(short.val_labels_, long.val_labels_)
+           and len(short.train_errors_) == len(long.train_errors_),
+           "the two detectors saw different data: fit both on the same split (seed=0).")
+    gain = aucs[1] - aucs[0]
+    verdict = ("the longer budget helped on this split's validation set" if gain > 0 else
+               "the longer budget did not help on this split's validation set")
+    return (f"validation ROC AUC {aucs[0]:.4f} after at most {ECG_MAX_EPOCHS} epochs, "
+            f"{aucs[1]:.4f} after at most {2 * ECG_MAX_EPOCHS} ({gain:+.4f}, recomputed from "
+            f"the detectors' validation errors): {verdict}. One split is noisy; the notebook's "
+            "choice of budget looked at all five.")
+
+
+register(lesson=5, number=4, title="A longer training budget",
+         answer="(the detector fitted with ECG_MAX_EPOCHS, the one fitted with twice as many)",
+         hint="sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0); build two "
+              "ReconstructionAnomalyDetector(build_conv, ...) with the settings of evaluate "
+              "but epochs=ECG_MAX_EPOCHS and epochs=2 * ECG_MAX_EPOCHS; fit each on "
+              "sp.x_train[sp.y_train == 0] with sp.x_val, sp.y_val; compare "
+              "ranking_metrics(det.val_labels_, det.val_errors_).",
+         solution=longer_budget, check=check_longer_budget)
