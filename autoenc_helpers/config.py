@@ -107,7 +107,7 @@ def lean_malloc(mmap_threshold: int = 4 * 2**20) -> bool:
     TensorFlow allocates and frees large buffers (copies of a data set, big batches) from
     several threads. After the first large frees, glibc's malloc raises its *mmap threshold*
     (up to 32 MiB), so later large buffers come from per-thread heaps, which keep freed memory
-    and fragment: lesson 1's peak memory rose from about 1.37 GB to 1.5 GB this way (Binder's
+    and fragment: lesson 1's peak memory rose from about 1.4 GB to over 1.5 GB this way (Binder's
     limit is 2 GB). A fixed threshold of 4 MiB makes every buffer of that size or more a
     mapping of its own, unmapped when freed, while the many smaller buffers of a training step
     stay in the heaps, where reusing them is fast (with glibc's starting value of 128 KiB,
