@@ -235,9 +235,14 @@ def lesson5_objects():
         code = keras.layers.Dense(2)(keras.layers.Flatten()(x))
         return keras.Model(beats, keras.layers.Dense(n_features, activation="sigmoid")(code))
 
+    def make_detector(build, seed, epochs=1):
+        from autoenc_helpers.anomaly import ReconstructionAnomalyDetector
+
+        return ReconstructionAnomalyDetector(build, epochs=epochs, random_state=seed)
+
     return dict(train=train, split=split, x_train=x_train, x_val=x_val, x_test=x_test,
                 LENGTH=16, LATENT=3, UNITS=4, x_all=x_all, y_all=y_all, build_conv=build_conv,
-                ECG_MAX_EPOCHS=1)
+                make_detector=make_detector, ECG_MAX_EPOCHS=1)
 
 
 def test_lesson5_solutions_pass_and_wrong_answers_fail(lesson5_objects):

@@ -5,12 +5,14 @@ Bind them in the notebook with::
     ex1, ex2, ex3, ex4 = exercises.lesson(
         5, train=train, split=split, x_train=x_train, x_val=x_val, x_test=x_test,
         LENGTH=LENGTH, LATENT=LATENT, UNITS=UNITS, x_all=x_all, y_all=y_all,
-        build_conv=build_conv, ECG_MAX_EPOCHS=ECG_MAX_EPOCHS)
+        build_conv=build_conv, make_detector=make_detector, ECG_MAX_EPOCHS=ECG_MAX_EPOCHS)
 
 ``train(model)`` is the notebook's training function (compile and ``fit(x, x)`` for
 ``EPOCHS``), ``split`` the :class:`~autoenc_helpers.data.SignalSplits` (labels = family),
 ``x_train`` / ``x_val`` the ``(n, LENGTH, 1)`` series; ``x_all`` ``(n, 140)`` the ECG5000
-beats, ``y_all`` their labels (1 = anomaly), ``build_conv`` the notebook's ECG model builder.
+beats, ``y_all`` their labels (1 = anomaly), ``build_conv`` the notebook's ECG model builder,
+``make_detector(build, seed, epochs=ECG_MAX_EPOCHS)`` its unfitted detector with lesson 4's
+settings.
 """
 
 from __future__ import annotations
@@ -187,17 +189,14 @@ register(lesson=5, number=3, title="How windows of one series leak",
 # --------------------------------------------------------------------------- exercise 4
 
 
-def longer_budget(x_all, y_all, build_conv, ECG_MAX_EPOCHS):
-    from autoenc_helpers.anomaly import (MaxF1Threshold, ReconstructionAnomalyDetector,
-                                         train_val_test_split)
+def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS):
+    from autoenc_helpers.anomaly import train_val_test_split
     from autoenc_helpers.metrics import ranking_metrics
 
     sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate
     detectors = []
     for budget in (ECG_MAX_EPOCHS, 2 * ECG_MAX_EPOCHS):
-        det = ReconstructionAnomalyDetector(build_conv, threshold=MaxF1Threshold(),
-                                            epochs=budget, batch_size=64, learning_rate=3e-3,
-                                            patience=10, random_state=0)
+        det = make_detector(build_conv, 0, epochs=budget)
         det.fit(sp.x_train[sp.y_train == 0], sp.x_val, sp.y_val)
         auc = ranking_metrics(det.val_labels_, det.val_errors_)["roc_auc"]
         print(f"budget {budget} epochs: trained {len(det.history_['loss'])}, "
@@ -242,9 +241,9 @@ def check_longer_budget(answer, ECG_MAX_EPOCHS):
 
 register(lesson=5, number=4, title="A longer training budget",
          answer="(the detector fitted with ECG_MAX_EPOCHS, the one fitted with twice as many)",
-         hint="sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0); build two "
-              "ReconstructionAnomalyDetector(build_conv, ...) with the settings of evaluate "
-              "but epochs=ECG_MAX_EPOCHS and epochs=2 * ECG_MAX_EPOCHS; fit each on "
+         hint="sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0); make two "
+              "detectors, make_detector(build_conv, 0) and make_detector(build_conv, 0, "
+              "epochs=2 * ECG_MAX_EPOCHS); fit each on "
               "sp.x_train[sp.y_train == 0] with sp.x_val, sp.y_val; compare "
               "ranking_metrics(det.val_labels_, det.val_errors_).",
          solution=longer_budget, check=check_longer_budget)
