@@ -15,7 +15,7 @@ modules never import each other):
   rule (error >= threshold, anomaly = positive class), classification and ranking scores.
 - :mod:`autoenc_helpers.models`: every Keras model builder, after the lesson that writes it out.
 - :mod:`autoenc_helpers.plots`: every reusable figure.
-- :mod:`autoenc_helpers.report`: :func:`record_metrics` for the course report.
+- :mod:`autoenc_helpers.report`: :func:`record_metrics` and :func:`claim` for the course report.
 - :mod:`autoenc_helpers.notebook`: :func:`show_source`, to show a reused helper in a lesson.
 - :mod:`autoenc_helpers.exercises`: the exercises' checks, hints and solutions.
 - lesson modules: :mod:`autoenc_helpers.noise` (lesson 2: corruption, baseline filters),
@@ -33,25 +33,38 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from autoenc_helpers.config import Settings, get_settings, lean_malloc, set_seed  # noqa: E402
+from autoenc_helpers.config import (  # noqa: E402
+    Settings,
+    get_settings,
+    lean_malloc,
+    resolve_seed,
+    set_seed,
+)
 from autoenc_helpers.notebook import show_source  # noqa: E402
-from autoenc_helpers.report import record_metrics  # noqa: E402
+from autoenc_helpers.report import claim, record_metrics  # noqa: E402
 
 __version__ = "0.1.0"
 
 lean_malloc()  # on Linux: large freed buffers go back to the system (lower peak memory)
 
-__all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "show_source",
+__all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "claim",
+           "show_source",
            "__version__"]
 
 
 def setup(seed: int = 42) -> Settings:
     """One call at the top of each notebook: seed everything, set the figure style, print
-    the mode and data directory, and return the :class:`Settings`."""
+    the mode and data directory, and return the :class:`Settings` (``S.seed`` is the seed).
+
+    ``$AUTOENC_SEED``, when set, replaces ``seed`` (the course runner's ``--seed``: the
+    lesson's claims checked on another run); the printed line then says so.
+    """
     from autoenc_helpers.plots import set_style
 
-    set_seed(seed)
+    used = resolve_seed(seed)
+    set_seed(used)
     set_style()
-    settings = get_settings()
-    print(f"autoenc_helpers {__version__}: {settings}, seed={seed}")
+    settings = get_settings(seed=used)
+    print(f"autoenc_helpers {__version__}: {settings}, seed={used}"
+          + (f" (from $AUTOENC_SEED; the notebook says {seed})" if used != seed else ""))
     return settings

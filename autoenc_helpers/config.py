@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 QUICK_ENV = "AUTOENC_QUICK"
 DATA_ENV = "AUTOENC_DATA_DIR"
+#: When set, replaces the seed that a notebook passes to ``ah.setup`` (``make seeds``: the
+#: lessons' claims checked on runs other than the committed one).
+SEED_ENV = "AUTOENC_SEED"
 #: In quick mode, data sets are cut to at most this many training examples.
 QUICK_MAX_SAMPLES = 2000
 #: In quick mode, every training run lasts this many epochs.
@@ -54,10 +57,13 @@ class Settings:
     Attributes:
         quick: ``True`` when ``AUTOENC_QUICK`` is set: small data, one epoch.
         data_dir: folder holding the data sets (Keras cache layout, ``ecg.csv`` at the top).
+        seed: the notebook's seed (set by ``ah.setup``; ``None`` before it): every seeded
+            helper call of a lesson uses ``S.seed`` (or a number derived from it).
     """
 
     quick: bool
     data_dir: Path
+    seed: int | None = None
 
     @property
     def mode(self) -> str:
@@ -96,9 +102,25 @@ def display_path(path: Path) -> str:
     return path.name or "/"
 
 
-def get_settings() -> Settings:
-    """Read the settings from the environment (``AUTOENC_QUICK``, ``AUTOENC_DATA_DIR``)."""
-    return Settings(quick=_truthy(os.environ.get(QUICK_ENV)), data_dir=default_data_dir())
+def get_settings(seed: int | None = None) -> Settings:
+    """Read the settings from the environment (``AUTOENC_QUICK``, ``AUTOENC_DATA_DIR``);
+    ``seed`` is stored as given."""
+    return Settings(quick=_truthy(os.environ.get(QUICK_ENV)), data_dir=default_data_dir(),
+                    seed=seed)
+
+
+def resolve_seed(seed: int) -> int:
+    """The seed a notebook runs with: ``$AUTOENC_SEED`` when set (an integer), else ``seed``.
+
+    Raises:
+        ValueError: ``AUTOENC_SEED`` is set but not a non-negative integer.
+    """
+    override = os.environ.get(SEED_ENV, "").strip()
+    if not override:
+        return seed
+    if not override.isdigit():
+        raise ValueError(f"{SEED_ENV}={override!r}: expected a non-negative integer.")
+    return int(override)
 
 
 def lean_malloc(mmap_threshold: int = 4 * 2**20) -> bool:

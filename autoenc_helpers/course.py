@@ -4,17 +4,25 @@
 ``notebooks/`` in order, each in its own kernel (in a subprocess of its own, so that the kernel's
 peak memory can be read exactly), keeps the executed copies in ``build/executed/`` and writes
 ``build/report.json`` and ``build/report.md``: per notebook, the mode, wall seconds, the kernel's
-peak resident memory and the headline metrics it recorded with
-:func:`autoenc_helpers.record_metrics`.
+peak resident memory, the headline metrics it recorded with
+:func:`autoenc_helpers.record_metrics` and the claim checks it made with
+:func:`autoenc_helpers.claim` (each sentence of the prose that interprets the run, with
+whether the run bears it out).
 
 In full mode every metric is compared with its expected band in
 ``notebooks/expected_metrics.toml`` (:data:`BANDS_FILE`); each gets a verdict, ``"ok"``,
 ``"out of band"``, ``"missing"`` (banded but not recorded) or ``"no band"`` (recorded but not
-banded); quick mode gives ``"not checked (quick mode)"`` and fails nothing.
+banded); quick mode gives ``"not checked (quick mode)"`` and fails nothing. Claims are
+checked the same way: in full mode a claim that does not hold fails the run; quick mode
+records claims without enforcing them.
+
+``--seed N`` runs every notebook with ``AUTOENC_SEED=N``, which replaces the seed of each
+notebook's ``ah.setup`` call (and so every seed derived from it): the claims and bands then
+face a run that is not the committed one (``make seeds`` runs two such seeds).
 
 Exit status: 0 when every notebook ran and every check passed; 1 when a notebook failed (the
 run stops there, and the report names the notebook and the failing cell); 2 when every notebook
-ran but a full-mode check failed.
+ran but a full-mode check (a metric band or a claim) failed.
 
 Other commands: ``--check`` re-checks an existing ``build/report.json`` against the bands
 (after editing them); ``--update-readme`` copies wall time and peak memory of a full-mode
@@ -35,8 +43,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from autoenc_helpers.config import QUICK_ENV, get_settings
-from autoenc_helpers.report import METRICS_ENV
+from autoenc_helpers.config import QUICK_ENV, SEED_ENV, get_settings
+from autoenc_helpers.report import CLAIMS_ENV, METRICS_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 1800
@@ -45,6 +53,7 @@ BANDS_FILE = REPO / "notebooks" / "expected_metrics.toml"
 
 OK, OUT_OF_BAND, MISSING, NO_BAND = "ok", "out of band", "missing", "no band"
 NOT_CHECKED = "not checked (quick mode)"
+HOLDS, DOES_NOT_HOLD = "holds", "does not hold"
 #: Verdicts that make a full-mode run fail.
 FAILING = frozenset({OUT_OF_BAND, MISSING, NO_BAND})
 
@@ -146,18 +155,30 @@ def check_metrics(metrics: dict[str, float], bands: dict[str, tuple[float, float
     return checks
 
 
-def apply_bands(report: dict, bands: Bands) -> list[str]:
-    """Write ``"checks"`` into every notebook entry of ``report`` and ``"failed_checks"`` into
-    the report; returns the failed checks as ``"notebook: metric (verdict)"`` lines."""
+def check_claims(claims: list[dict], quick: bool) -> list[dict]:
+    """Give each recorded claim (``{"claim", "holds", "evidence"}``) its ``"verdict"``:
+    :data:`HOLDS` or :data:`DOES_NOT_HOLD`, or :data:`NOT_CHECKED` in quick mode."""
+    return [{**c, "verdict": NOT_CHECKED if quick else HOLDS if c["holds"] else DOES_NOT_HOLD}
+            for c in claims]
+
+
+def apply_bands(report: dict, bands: Bands | None) -> list[str]:
+    """Write ``"checks"`` (metric bands) and claim verdicts into every notebook entry of
+    ``report`` (no metric checks when ``bands`` is ``None``) and ``"failed_checks"`` into the
+    report; returns the failed checks as
+    ``"notebook: metric (verdict)"`` and ``"notebook: claim '...' does not hold"`` lines."""
     quick = report["mode"] == "quick"
     failed = []
     for entry in report["notebooks"]:
         if entry.get("status", "ok") != "ok":
             continue  # a failed notebook recorded nothing worth checking
-        entry["checks"] = check_metrics(entry["metrics"], bands.get(Path(entry["name"]).stem, {}),
-                                        quick)
+        entry["checks"] = {} if bands is None else check_metrics(
+            entry["metrics"], bands.get(Path(entry["name"]).stem, {}), quick)
         failed += [f"{entry['name']}: {name} = {c['value']} ({c['verdict']}, band {c['band']})"
                    for name, c in entry["checks"].items() if c["verdict"] in FAILING]
+        entry["claims"] = check_claims(entry.get("claims", []), quick)
+        failed += [f"{entry['name']}: claim '{c['claim']}' does not hold ({c['evidence']})"
+                   for c in entry["claims"] if c["verdict"] == DOES_NOT_HOLD]
     report["failed_checks"] = failed
     return failed
 
@@ -176,7 +197,10 @@ def _plain(text: str) -> str:
 def _markdown(report: dict) -> str:
     lines = [f"# Course report ({report['mode']} mode)", "",
              f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['platform']}, "
-             f"Python {report['machine']['python']}; run at {report['started']}.", ""]
+             f"Python {report['machine']['python']}; run at {report['started']}"
+             + (f", seed {report['seed']} (AUTOENC_SEED) in every notebook"
+                if report.get("seed") is not None else ", each notebook with its own seed")
+             + ".", ""]
     failure = report.get("failure")
     if failure:
         lines += [f"**The run stopped: `{failure['notebook']}` failed at code cell index "
@@ -203,10 +227,24 @@ def _markdown(report: dict) -> str:
                 band = "" if c["band"] is None else f"[{c['band'][0]:.4g}, {c['band'][1]:.4g}]"
                 verdict = c["verdict"] if c["verdict"] not in FAILING else f"**{c['verdict']}**"
                 lines.append(f"| {nb['name']} | {name} | {value} | {band} | {verdict} |")
+    with_claims = [nb for nb in report["notebooks"] if nb.get("claims")]
+    if with_claims:
+        lines += ["", "## Claims: what the prose says, checked against this run", "",
+                  "| notebook | claim | evidence | verdict |", "| --- | --- | --- | --- |"]
+        for nb in with_claims:
+            for c in nb["claims"]:
+                verdict = c["verdict"] if c["verdict"] != DOES_NOT_HOLD else f"**{c['verdict']}**"
+                text = c["claim"].replace("|", "\\|")
+                evidence = c.get("evidence", "").replace("|", "\\|")
+                lines.append(f"| {nb['name']} | {text} | {evidence} | {verdict} |")
+        counts = ", ".join(f"{nb['name'][:2]}: {len(nb['claims'])}" for nb in with_claims)
+        lines += ["", f"Claims per notebook: {counts}."]
+    if checked or with_claims:
         n_failed = len(report.get("failed_checks", []))
         lines += ["", "Every check passed." if not n_failed and report["mode"] == "full" else
-                  "Quick mode: metrics are not checked." if report["mode"] == "quick" else
-                  f"**{n_failed} check(s) failed**: fix the lesson, or move its band in "
+                  "Quick mode: metrics and claims are not checked." if report["mode"] == "quick"
+                  else f"**{n_failed} check(s) failed**: fix the lesson (a claim that does not "
+                  f"hold is reworded to what the run shows), or move its band in "
                   f"{report.get('bands_file')} if the change is deliberate."]
     return "\n".join(lines) + "\n"
 
@@ -218,29 +256,36 @@ def _write_report(report: dict, out: Path) -> None:
 
 
 def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: bool = False,
-               bands_file: Path | None = BANDS_FILE) -> int:
-    """Execute ``notebooks`` in order, check their metrics against ``bands_file`` and write
-    ``out/report.json`` and ``out/report.md``.
+               bands_file: Path | None = BANDS_FILE, seed: int | None = None) -> int:
+    """Execute ``notebooks`` in order, check their metrics against ``bands_file`` and their
+    claims, and write ``out/report.json`` and ``out/report.md``.
 
     Returns 0 when every notebook ran and every check passed, 1 at the first failing notebook
     (the report then holds the notebooks up to it and says which cell failed), 2 when a
-    full-mode metric is out of band, missing or has no band. ``bands_file=None``: no checks.
+    full-mode metric is out of band, missing or has no band, or a full-mode claim does not
+    hold. ``bands_file=None``: no metric checks (claims are still checked). ``seed``: run
+    every notebook with ``AUTOENC_SEED=seed`` instead of its own seed.
     """
     mode = "quick" if quick else "full"
-    bands = load_bands(bands_file) if bands_file is not None else {}
+    bands = load_bands(bands_file) if bands_file is not None else None
     report = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
               "bands_file": _shown(bands_file) if bands_file is not None else None,
-              "notebooks": []}
+              "seed": seed, "notebooks": []}
     out.mkdir(parents=True, exist_ok=True)
     status = 0
     for notebook in notebooks:
         executed = (notebook if save_in_place else out / "executed" / notebook.name).resolve()
         metrics_file = out / "metrics" / f"{notebook.stem}.json"
+        claims_file = out / "claims" / f"{notebook.stem}.json"
         metrics_file.unlink(missing_ok=True)
+        claims_file.unlink(missing_ok=True)
         env = {**os.environ, QUICK_ENV: "1" if quick else "0",
-               METRICS_ENV: str(metrics_file.resolve())}
+               METRICS_ENV: str(metrics_file.resolve()), CLAIMS_ENV: str(claims_file.resolve())}
+        env.pop(SEED_ENV, None)
+        if seed is not None:
+            env[SEED_ENV] = str(seed)
         print(f"[{mode}] {notebook.name} ...", flush=True)
         proc = subprocess.run([sys.executable, "-m", "autoenc_helpers.course", "--one",
                                str(notebook.resolve()), str(executed)],
@@ -253,10 +298,12 @@ def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: boo
         else:
             result = json.loads(proc.stdout.strip().splitlines()[-1])
         metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+        claims = json.loads(claims_file.read_text()) if claims_file.exists() else []
         report["notebooks"].append({"name": notebook.name,
                                     "status": "ok" if result["ok"] else "failed",
                                     "wall_s": result["wall_s"],
-                                    "peak_rss_mb": result["peak_rss_mb"], "metrics": metrics})
+                                    "peak_rss_mb": result["peak_rss_mb"], "metrics": metrics,
+                                    "claims": claims})
         if not result["ok"]:
             report["failure"] = {"notebook": notebook.name, "cell": result["failed_cell"],
                                  "error": _plain(result["error"])}
@@ -264,9 +311,11 @@ def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: boo
                   f"(executed copy: {executed})\n{result['error']}", file=sys.stderr)
             status = 1
             break
-        print(f"    {result['wall_s']:.1f} s, peak RSS {result['peak_rss_mb']} MB, {metrics}",
-              flush=True)
-    failed_checks = apply_bands(report, bands) if bands_file is not None else []
+        false = [c["claim"] for c in claims if not c["holds"]]
+        print(f"    {result['wall_s']:.1f} s, peak RSS {result['peak_rss_mb']} MB, {metrics}; "
+              f"{len(claims)} claim(s)" + (f", {len(false)} not holding: {false}" if false
+                                           else ""), flush=True)
+    failed_checks = apply_bands(report, bands)
     _write_report(report, out)
     for line in failed_checks:
         print(f"CHECK FAILED: {line}", file=sys.stderr)
@@ -274,7 +323,8 @@ def run_course(notebooks: list[Path], out: Path, quick: bool, save_in_place: boo
         status = 2
     print(f"report: {out / 'report.md'}"
           + {0: "", 1: " (incomplete: a notebook failed)",
-             2: f" ({len(failed_checks)} metric check(s) failed; bands: {_shown(bands_file)})"}
+             2: f" ({len(failed_checks)} check(s) failed: metrics out of band or claims "
+                f"that do not hold)"}
           [status])
     return status
 
@@ -365,12 +415,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help=f"quick mode ({QUICK_ENV}=1); default: full mode, or quick if "
                              f"{QUICK_ENV} is set")
-    parser.add_argument("--out", type=Path, default=REPO / "build", help="report folder")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report folder (default: build/, or build/seed-N with --seed)")
     parser.add_argument("--bands", type=Path, default=BANDS_FILE,
                         help="expected metric bands (default: notebooks/expected_metrics.toml)")
     parser.add_argument("--save", action="store_true",
                         help="write the outputs back into the notebooks (full mode only; this "
                              "is how the committed outputs are made)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"run every notebook with this seed ({SEED_ENV}) instead of its own"
+                             f" (default out: build/seed-N)")
     parser.add_argument("--check", action="store_true",
                         help="run nothing: re-check OUT/report.json against the bands")
     parser.add_argument("--update-readme", action="store_true",
@@ -379,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", nargs=2, type=Path, metavar=("NOTEBOOK", "EXECUTED"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = REPO / "build" / (f"seed-{args.seed}" if args.seed is not None else "")
     if args.one:
         print(json.dumps(execute_one(*args.one)))
         return 0
@@ -391,11 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     quick = args.quick or get_settings().quick
     if args.save and quick:
         parser.error("--save keeps full-mode outputs only; drop --quick / unset AUTOENC_QUICK")
+    if args.save and args.seed is not None:
+        parser.error("--save keeps the committed seeds' outputs only; drop --seed")
     notebooks = args.notebooks or find_notebooks(REPO / "notebooks")
     if not notebooks:
         parser.error("no notebooks found")
     return run_course(notebooks, args.out, quick=quick, save_in_place=args.save,
-                      bands_file=args.bands)
+                      bands_file=args.bands, seed=args.seed)
 
 
 if __name__ == "__main__":

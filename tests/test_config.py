@@ -144,3 +144,15 @@ def test_lean_malloc_leaves_an_explicit_setting_and_other_systems_alone(monkeypa
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
     monkeypatch.setattr(sys, "platform", "darwin")
     assert lean_malloc() is False
+
+
+def test_seed_override_from_the_environment(monkeypatch):
+    from autoenc_helpers.config import SEED_ENV, resolve_seed
+
+    monkeypatch.delenv(SEED_ENV, raising=False)
+    assert resolve_seed(5) == 5
+    monkeypatch.setenv(SEED_ENV, "101")
+    assert resolve_seed(5) == 101
+    monkeypatch.setenv(SEED_ENV, "abc")
+    with pytest.raises(ValueError, match="AUTOENC_SEED"):
+        resolve_seed(5)

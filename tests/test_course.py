@@ -165,3 +165,69 @@ def test_update_readme_copies_time_and_memory(tmp_path):
     assert "about 3 minutes on 2020-01-01" in text  # other sections untouched
     quick = _fake_report(tmp_path / "quick", mode="quick") / "report.json"
     assert update_readme(quick, readme) == 1
+
+
+# ------------------------------------------------------------------ claim checks
+
+
+@pytest.fixture
+def claiming(tmp_path):
+    true = _notebook(tmp_path / "01_true.ipynb",
+                     "import autoenc_helpers as ah\nerrors = [0.3, 0.2, 0.1]",
+                     "ah.claim('the error falls', errors[-1] < errors[0], "
+                     "f'{errors[0]} -> {errors[-1]}')")
+    false = _notebook(tmp_path / "02_false.ipynb",
+                      "import autoenc_helpers as ah",
+                      "ah.claim('the error | rises', 0.1 > 0.3, '0.1 vs 0.3')",
+                      "ah.claim('one is one', 1 == 1)")
+    return true, false
+
+
+def test_true_claims_pass_and_are_reported(claiming, tmp_path):
+    out = tmp_path / "build"
+    assert run_course([claiming[0]], out, quick=False, bands_file=None) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["notebooks"][0]["claims"] == [
+        {"claim": "the error falls", "holds": True, "evidence": "0.3 -> 0.1",
+         "verdict": "holds"}]
+    md = (out / "report.md").read_text()
+    assert "| 01_true.ipynb | the error falls | 0.3 -> 0.1 | holds |" in md
+    assert "Every check passed" in md
+
+
+def test_a_false_claim_fails_the_full_run_with_status_2(claiming, tmp_path, capsys):
+    out = tmp_path / "build"
+    assert run_course(list(claiming), out, quick=False, bands_file=None) == 2
+    assert "claim 'the error | rises' does not hold" in capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text())
+    verdicts = [(c["claim"], c["verdict"]) for nb in report["notebooks"] for c in nb["claims"]]
+    assert verdicts == [("the error falls", "holds"), ("the error | rises", "does not hold"),
+                        ("one is one", "holds")]
+    assert len(report["failed_checks"]) == 1
+    md = (out / "report.md").read_text()
+    assert "| 02_false.ipynb | the error \\| rises | 0.1 vs 0.3 | **does not hold** |" in md
+    assert "1 check(s) failed" in md
+    # --check re-reads the report and still fails on the false claim
+    assert main(["--check", "--bands", str(_bands(tmp_path, "")), "--out", str(out)]) == 2
+
+
+def test_quick_mode_records_claims_without_enforcing_them(claiming, tmp_path):
+    out = tmp_path / "build"
+    assert run_course([claiming[1]], out, quick=True, bands_file=None) == 0
+    claims = json.loads((out / "report.json").read_text())["notebooks"][0]["claims"]
+    assert [c["verdict"] for c in claims] == ["not checked (quick mode)"] * 2
+    assert [c["holds"] for c in claims] == [False, True]
+
+
+def test_seed_option_reaches_every_notebook(tmp_path):
+    nb = _notebook(tmp_path / "01_seed.ipynb",
+                   "import autoenc_helpers as ah\nS = ah.setup(seed=7)",
+                   "ah.record_metrics(seed=S.seed)")
+    out = tmp_path / "build"
+    assert run_course([nb], out, quick=True, bands_file=None, seed=123) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["seed"] == 123 and report["notebooks"][0]["metrics"] == {"seed": 123.0}
+    assert "seed 123 (AUTOENC_SEED)" in (out / "report.md").read_text()
+    assert run_course([nb], out, quick=True, bands_file=None) == 0  # no --seed: its own seed
+    assert json.loads((out / "report.json").read_text())["notebooks"][0]["metrics"] == {
+        "seed": 7.0}
