@@ -34,12 +34,16 @@ ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
   $(info make: Python environment $(VENV) ($(VENV_WHY)))
 endif
 
-.PHONY: course quick test lab lock notebooks readme verify-data clean help
+.PHONY: course quick test lab book book-check lock notebooks readme verify-data clean help
 help:
 	@echo "make course     run every notebook headless (full mode), write build/report.md and"
 	@echo "                check each headline metric against notebooks/expected_metrics.toml"
 	@echo "make test       unit tests + every notebook in quick mode (nbval)"
 	@echo "make lab        open JupyterLab on the notebooks"
+	@echo "make book       (optional) build the course website into build/book/ from the committed"
+	@echo "                notebooks and README, without running them; a warning fails it"
+	@echo "make book-check (optional) open every page of build/book/ in headless Chromium and"
+	@echo "                fail on a console error (needs chromium; run make book first)"
 	@echo "make quick      the course in quick mode (AUTOENC_QUICK=1); metrics not checked"
 	@echo "make notebooks  re-run in full mode, save the outputs into notebooks/, update README"
 	@echo "make readme     copy time and memory of build/report.json into README's course map"
@@ -75,6 +79,13 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(PY) -m jupyter lab $(LAB_ROOT_FLAG) notebooks/
+
+# The course website (optional): Sphinx + MyST-NB, the notebooks' committed outputs, no Node.js.
+book: $(STAMP)
+	$(PY) book/build.py --out build/book
+
+book-check: $(STAMP)
+	$(PY) book/browser_check.py build/book
 
 verify-data: $(STAMP)
 	$(PY) -m autoenc_helpers.data verify

@@ -30,9 +30,34 @@ def _environment_yml() -> tuple[dict, list[str]]:
     return env, pip_list
 
 
-def test_environment_yml_names_the_same_packages_as_pyproject():
+def _installed_requirements() -> list[str]:
+    """What ``pip install -e ".[dev]"`` asks for: the dependencies and the dev extra, with the
+    project's own extras that dev names (``autoenc-helpers[book]``) expanded."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    extras, own = project["optional-dependencies"], _name(project["name"])
+    found, todo, seen = list(project["dependencies"]), ["dev"], set()
+    while todo:
+        extra = todo.pop()
+        seen.add(extra)
+        for req in extras[extra]:
+            if _name(req) != own:
+                found.append(req)
+                continue
+            named = re.search(r"\[([^\]]*)\]", req)
+            todo += [e.strip() for e in (named.group(1) if named else "").split(",")
+                     if e.strip() and e.strip() not in seen]
+    return found
+
+
+def test_dev_extra_includes_the_book_extra():
+    """`make test` builds the website (tests/test_book.py), so dev brings the site builder."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    book = {_name(r) for r in project["optional-dependencies"]["book"]}
+    assert book and book <= {_name(r) for r in _installed_requirements()}
+
+
+def test_environment_yml_names_the_same_packages_as_pyproject():
+    wanted = {_name(r) for r in _installed_requirements()}
     env, pip_list = _environment_yml()
     listed = {_name(r) for r in pip_list if not r.startswith("-")}
     assert listed == wanted
@@ -88,10 +113,9 @@ def test_repository_address_lives_in_pyproject_and_the_badges_use_it():
 
 
 def test_constraints_pin_every_dependency():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = {_name(line) for line in (ROOT / "constraints.txt").read_text().splitlines()
             if "==" in line}
-    for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    for req in _installed_requirements():
         assert _name(req) in pins, f"{req} is not pinned in constraints.txt"
 
 
