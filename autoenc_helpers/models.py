@@ -438,24 +438,32 @@ def _cell(cell: str) -> type[layers.Layer]:
     return _RECURRENT_CELLS[cell]
 
 
+def _code_to_states(code, units: int, cell: str) -> list:
+    """The decoder's starting state(s), computed from the code: ``[h, c]`` for an LSTM,
+    ``[h]`` for a GRU, each ``(n, units)`` through a tanh ``Dense`` layer."""
+    names = ("h", "c") if cell == "lstm" else ("h",)
+    return [layers.Dense(units, activation="tanh", name=f"state_{n}")(code) for n in names]
+
+
 def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
                           units: int = 32, cell: str = "lstm", flat: bool = False,
                           name: str = "recurrent_ae") -> Models:
-    """A recurrent sequence autoencoder. Defined in lesson 5 (reused in lesson 7).
+    """A recurrent sequence autoencoder. Defined in lesson 5.
 
     Encoder: an LSTM (or GRU) reads the whole sequence and returns only its last output
     (``return_sequences=False``), a ``Dense`` layer turns it into the code. Decoder: the code
-    is repeated once per time step (``RepeatVector``), an LSTM (or GRU) returns one output per
-    step (``return_sequences=True``) and a per-step ``Dense`` (``TimeDistributed``) maps each to
-    ``n_features`` values. The layers keep Keras' defaults (tanh, sigmoid gates, no recurrent
-    dropout, no unrolling, biases), so on a GPU they run on the fast cuDNN kernels.
+    sets the decoder's starting state (a tanh ``Dense`` layer per state) and is repeated once
+    per time step as its input (``RepeatVector``); an LSTM (or GRU) returns one output per
+    step (``return_sequences=True``) and a per-step ``Dense`` (``TimeDistributed``) maps each
+    to ``n_features`` values. The layers keep Keras' defaults (tanh, sigmoid gates, no
+    recurrent dropout, no unrolling, biases), so on a GPU they run on the fast cuDNN kernels.
 
     Args:
         timesteps: length of the sequences. n_features: values per time step.
         latent_dim: size of the code. units: width of both recurrent layers.
         cell: ``"lstm"`` or ``"gru"``, for both encoder and decoder.
         flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1) instead
-            of ``(n, timesteps, n_features)``, e.g. for the anomaly detector of lesson 4.
+            of ``(n, timesteps, n_features)``.
 
     Returns:
         ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` (or ``(n,
@@ -468,8 +476,9 @@ def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int =
     encoder = keras.Model(inputs, code, name="encoder")
 
     latent = keras.Input((latent_dim,), name="code")
+    states = _code_to_states(latent, units, cell)              # where the decoder starts
     y = layers.RepeatVector(timesteps, name="repeat")(latent)  # (n, timesteps, latent_dim)
-    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y)  # one output per step
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
     y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
     if flat:
         y = layers.Reshape((timesteps,), name="to_signal")(y)
@@ -550,9 +559,10 @@ def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, laten
                                       name: str = "conditional_ae") -> Models:
     """The *conditional* variant of :func:`recurrent_autoencoder`. Defined in lesson 5.
 
-    As in the tutorial the lesson starts from (after Srivastava et al., 2015), the decoder
-    rebuilds the sequence in reverse order and, besides the code, receives the true input
-    itself: at the step where it outputs ``x[t]`` it is given ``x[t + 1]``
+    The same encoder and decoder (the code sets the decoder's starting state and is repeated
+    as its input), except that, as in the tutorial the lesson starts from (after Srivastava et
+    al., 2015), the decoder rebuilds the sequence in reverse order and, besides the code,
+    receives the true input itself: at the step where it outputs ``x[t]`` it is given ``x[t + 1]``
     (:func:`reverse_and_delay`). Its output is flipped back to the forward order, so the
     autoencoder is trained on ``fit(x, x)`` like the others. The decoder can lean on its
     neighbour sample and need not use the code much: the lesson measures that.
@@ -571,9 +581,10 @@ def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, laten
 
     latent = keras.Input((latent_dim,), name="code")
     condition = keras.Input((timesteps, n_features), name="condition")
+    states = _code_to_states(latent, units, cell)
     y = layers.RepeatVector(timesteps, name="repeat")(latent)
     y = layers.Concatenate(name="code_and_condition")([y, condition])
-    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y)
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
     y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
     y = layers.Lambda(lambda t: keras.ops.flip(t, axis=1), name="forward_order")(y)
     decoder = keras.Model([latent, condition], y, name="decoder")

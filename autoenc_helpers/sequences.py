@@ -68,7 +68,9 @@ def encode(encoder, x: ArrayLike, batch_size: int = 1024) -> NDArray[np.float32]
     code is flattened). ``encoder``: a Keras model taking the shape ``x`` has."""
     arr = np.asarray(x, dtype=np.float32)
     as_sequences(arr)  # validation only: the encoder decides whether it wants a feature axis
-    z = np.asarray(encoder.predict(arr, batch_size=batch_size, verbose=0), np.float32)
+    # called directly, batch by batch: encoding with many encoders traces no predict functions
+    z = np.concatenate([np.asarray(encoder(arr[i:i + batch_size], training=False), np.float32)
+                        for i in range(0, len(arr), batch_size)])
     return z.reshape(len(z), -1)
 
 
@@ -127,11 +129,15 @@ def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike 
     if z.ndim != 2 or len(z) != len(target):
         raise ValueError(f"codes must be (n, latent_dim) with n = {len(target)}, got {z.shape}.")
     shuffled = z[np.random.default_rng(seed).permutation(len(z))]
+    cond = None if condition is None else np.asarray(condition, np.float32)
     out = {}
     for label, code in (("own code", z), ("zero code", np.zeros_like(z)),
                         ("another series' code", shuffled)):
-        inputs = code if condition is None else [code, np.asarray(condition, np.float32)]
-        y = np.asarray(decoder.predict(inputs, batch_size=batch_size, verbose=0), np.float32)
+        # the decoder called directly, batch by batch: no new predict function to trace
+        parts = [decoder(code[i:i + batch_size] if cond is None
+                         else [code[i:i + batch_size], cond[i:i + batch_size]], training=False)
+                 for i in range(0, len(code), batch_size)]
+        y = np.concatenate([np.asarray(part, np.float32) for part in parts])
         out[label] = float(np.mean((y.reshape(target.shape) - target) ** 2))
     return out
 
