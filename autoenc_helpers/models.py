@@ -263,18 +263,21 @@ class PenalisedAutoencoder(keras.Model):
     """An autoencoder trained on ``reconstruction + weight * penalty``, both logged.
 
     Defined in lesson 6. The reconstruction term is the mean squared error over pixels and
-    images, like ``loss="mse"``; subclasses say what the penalty is (:meth:`penalty`). The
-    training step is written out (as in the keras.io VAE example), so that the history holds
-    ``loss``, ``reconstruction`` and ``penalty`` (and their ``val_`` versions) separately.
-    Calling the model returns the reconstruction, so it can be used like any autoencoder
-    (``predict``, :func:`autoenc_helpers.metrics.reconstruction_errors`).
+    images, like ``loss="mse"``; subclasses say what the penalty is (:meth:`penalty`).
+    ``compute_loss`` is overridden with ``keras.ops`` (no ``GradientTape``, as for lesson 7's
+    VAE): Keras' own training step calls it, so that ``fit``, ``evaluate`` and
+    ``steps_per_execution`` work as usual, and the history holds ``loss``, ``reconstruction``
+    and ``penalty`` (and their ``val_`` versions) separately. Calling the model returns the
+    reconstruction, so it can be used like any autoencoder (``predict``,
+    :func:`autoenc_helpers.metrics.reconstruction_errors`). Reused in lesson 7.
 
     Args:
         encoder: ``(n, *input_shape) -> (n, d)`` Keras model.
         decoder: ``(n, d) -> (n, *input_shape)`` Keras model.
         weight: the penalty's weight, ``>= 0`` (0 gives a plain autoencoder).
 
-    Compile it with an optimiser only: ``model.compile(optimizer="adam")``.
+    Compile it with an optimiser only: ``model.compile(optimizer="adam")``. The data may be
+    ``x`` or ``(x, target)`` batches.
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
@@ -285,7 +288,6 @@ class PenalisedAutoencoder(keras.Model):
             raise ValueError(f"the encoder's output {encoder.output_shape} does not fit the "
                              f"decoder's input {decoder.input_shape}.")
         self.encoder, self.decoder, self.weight = encoder, decoder, float(weight)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.penalty_tracker = keras.metrics.Mean(name="penalty")
 
@@ -296,36 +298,23 @@ class PenalisedAutoencoder(keras.Model):
     def call(self, x, training: bool = False):
         return self.decoder(self.encoder(x, training=training), training=training)
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker]
-
-    def loss_terms(self, data, training: bool = False):
-        """``(total, reconstruction, penalty)`` for a batch ``x`` or ``(x, target)``."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        target = x if y is None else y
+    def loss_terms(self, x, target=None, training: bool = False):
+        """``(reconstruction, penalty)`` of a batch ``x`` ``(n, ...)``, two scalar tensors;
+        ``target`` (the image the output should be) defaults to ``x``."""
         code = self.encoder(x, training=training)
         output = self.decoder(code, training=training)
-        reconstruction = keras.ops.mean(keras.ops.square(target - output))
-        penalty = self.penalty(x, code)
-        return reconstruction + self.weight * penalty, reconstruction, penalty
+        target = x if target is None else target
+        return keras.ops.mean(keras.ops.square(target - output)), self.penalty(x, code)
 
-    def _log(self, total, reconstruction, penalty) -> dict:
-        for tracker, value in zip(self.metrics, (total, reconstruction, penalty)):
-            tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction, penalty = self.loss_terms(x, y, training=training)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.penalty_tracker.update_state(penalty)
+        return reconstruction + self.weight * penalty
 
-    def train_step(self, data):
-        import tensorflow as tf  # the course runs Keras on TensorFlow
-
-        with tf.GradientTape() as tape:
-            total, reconstruction, penalty = self.loss_terms(data, training=True)
-        gradients = tape.gradient(total, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        return self._log(total, reconstruction, penalty)
-
-    def test_step(self, data):
-        return self._log(*self.loss_terms(data, training=False))
+    @property
+    def metrics(self):
+        return [*super().metrics, self.reconstruction_tracker, self.penalty_tracker]
 
 
 class L1SparseAutoencoder(PenalisedAutoencoder):
@@ -337,13 +326,26 @@ class L1SparseAutoencoder(PenalisedAutoencoder):
 
 class KLSparseAutoencoder(PenalisedAutoencoder):
     """Sparse autoencoder: penalty :func:`kl_sparsity_penalty`, which pulls every unit's mean
-    activation towards ``target`` (``rho``, in (0, 1)). Defined in lesson 6."""
+    activation towards ``target`` (``rho``, in (0, 1)). Defined in lesson 6.
+
+    The KL divergence between two coins needs activations in (0, 1): the encoder's last layer
+    must have a sigmoid activation (as :func:`single_layer_autoencoder`'s ``"code"`` layer
+    has), else a ``ValueError`` says so.
+    """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float,
                  target: float = 0.05, **kwargs):
         super().__init__(encoder, decoder, weight, **kwargs)
         if not 0.0 < float(target) < 1.0:
             raise ValueError(f"target (rho) must lie in (0, 1), got {target}.")
+        code_layer = encoder.layers[-1]
+        activation = getattr(code_layer, "activation", None)
+        if activation is not keras.activations.sigmoid:
+            shown = getattr(activation, "__name__", "none")
+            raise ValueError("the KL sparsity penalty needs code activations in (0, 1): the "
+                             f"encoder's last layer {code_layer.name!r} must have a sigmoid "
+                             f"activation (single_layer_autoencoder's 'code' layer has one), "
+                             f"got activation {shown!r}.")
         self.target = float(target)
 
     def penalty(self, x, code):

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from autoenc_helpers.data import to_float
 
 __all__ = ["activation_summary", "batch_jacobian", "code_sensitivity", "feature_images",
-           "jacobian_norms", "near_zero_fraction", "unit_mean_activation"]
+           "jacobian_norms", "near_zero_fraction", "unit_mean_activation", "units_on"]
 
 
 def _check_codes(codes: NDArray) -> NDArray[np.float32]:
@@ -61,24 +61,39 @@ def near_zero_fraction(codes: NDArray, tol: float = 0.01) -> NDArray[np.float32]
     return (_check_codes(codes) < tol).mean(axis=1, dtype=np.float32)
 
 
+def units_on(codes: NDArray, tol: float = 0.01) -> NDArray[np.float32]:
+    """Per image, the share of code units that are on: activation at or above ``tol``.
+
+    Args:
+        codes: ``(n, d)`` non-negative activations (sigmoid or ReLU).
+        tol: a unit counts as on when its activation is ``>= tol`` (and as off below it).
+
+    Returns:
+        ``(n,)`` shares in [0, 1], ``1 - near_zero_fraction(codes, tol)``; their median over
+        the images is how many units the typical image uses.
+    """
+    return np.float32(1.0) - near_zero_fraction(codes, tol)
+
+
 def activation_summary(codes: NDArray, tol: float = 0.01) -> dict[str, float]:
-    """A few numbers that describe how sparse a code is.
+    """A few numbers that describe how sparse a code is, the threshold ``tol`` stated.
 
     Args:
         codes: ``(n, d)`` activations. tol: threshold below which a unit counts as off.
 
     Returns:
-        ``{"mean activation", "fraction off", "units never on", ...}``: the mean over all
-        images and units; the mean fraction of units below ``tol`` per image; the fraction of
-        units that stay below ``tol`` on every image (dead units); the median number of units
-        at or above ``tol`` per image.
+        ``{"mean activation", "units on: median", "units on: 10th percentile", "units on: 90th
+        percentile", "units never on"}``: the mean over all images and units; the median and
+        the spread over the images of the share of units on per image (:func:`units_on`); the
+        share of units that stay below ``tol`` on every image (dead units).
     """
     codes = _check_codes(codes)
-    off = codes < tol
+    on = units_on(codes, tol)
     return {"mean activation": float(codes.mean()),
-            "fraction off": float(off.mean()),
-            "units never on": float(off.all(axis=0).mean()),
-            "median units on per image": float(np.median((~off).sum(axis=1)))}
+            "units on: median": float(np.median(on)),
+            "units on: 10th percentile": float(np.quantile(on, 0.1)),
+            "units on: 90th percentile": float(np.quantile(on, 0.9)),
+            "units never on": float((codes < tol).all(axis=0).mean())}
 
 
 def _jacobian_function(encoder: keras.Model, squared_norms: bool):

@@ -142,6 +142,14 @@ def test_models_refuse_bad_settings():
                                                              code_activation="relu")
     with pytest.raises(ValueError, match="sigmoid"):
         ContractiveAutoencoder(relu_encoder, relu_decoder, weight=1.0)
+    # the KL divergence between coins needs activations in (0, 1): a ReLU or linear code is refused
+    with pytest.raises(ValueError, match="KL sparsity penalty needs code activations in"):
+        KLSparseAutoencoder(relu_encoder, relu_decoder, weight=1.0)
+    _, linear_encoder, linear_decoder = single_layer_autoencoder((20,), code_size=8,
+                                                                 code_activation=None)
+    with pytest.raises(ValueError, match="'code' must have a sigmoid activation"):
+        KLSparseAutoencoder(linear_encoder, linear_decoder, weight=1.0)
+    KLSparseAutoencoder(encoder, decoder, weight=1.0)   # the sigmoid code is accepted
     deep = keras.Sequential([keras.Input((20,)), keras.layers.Dense(8, activation="relu"),
                              keras.layers.Dense(8, activation="sigmoid", name="code")])
     with pytest.raises(ValueError, match="one Dense layer"):
@@ -155,10 +163,13 @@ def test_activation_measures():
     codes = np.array([[0.0, 0.5, 0.001, 0.9], [0.0, 0.02, 0.3, 0.9]], "float32")
     np.testing.assert_allclose(regularised.unit_mean_activation(codes), [0.0, 0.26, 0.1505, 0.9])
     np.testing.assert_allclose(regularised.near_zero_fraction(codes, tol=0.01), [0.5, 0.25])
+    np.testing.assert_allclose(regularised.units_on(codes, tol=0.01), [0.5, 0.75])
     summary = regularised.activation_summary(codes, tol=0.01)
-    assert summary["fraction off"] == pytest.approx(0.375)
+    assert summary["mean activation"] == pytest.approx(codes.mean())
+    assert summary["units on: median"] == pytest.approx(0.625)
+    assert summary["units on: 10th percentile"] == pytest.approx(0.525)
+    assert summary["units on: 90th percentile"] == pytest.approx(0.725)
     assert summary["units never on"] == pytest.approx(0.25)
-    assert summary["median units on per image"] == pytest.approx(2.5)
     with pytest.raises(ValueError, match=r"\(n, d\)"):
         regularised.unit_mean_activation(np.zeros(4))
     with pytest.raises(ValueError, match="tol"):
@@ -238,12 +249,15 @@ def test_lesson6_checks_reject_wrong_answers(lesson6):
     exs, objects = lesson6
     train, x_val = objects["train_penalised"], objects["x_val"]
     model, encoder, _ = train(L1SparseAutoencoder, 3e-4)
-    off = float(np.mean(encoder.predict(x_val, verbose=0) < 0.01))
-    assert not np.isclose(off, 0.5)        # else "on" and "off" could not be told apart
-    assert_fails(exs[1], (model, 1 - off), "units ON")
+    on = np.mean(encoder.predict(x_val, verbose=0) >= 0.01, axis=1)
+    median_on = float(np.median(on))
+    assert not np.isclose(median_on, 0.5)  # else "on" and "off" could not be told apart
+    assert_fails(exs[1], (model, 1 - median_on), "units OFF")
+    if not np.isclose(on.mean(), median_on, atol=1e-3):
+        assert_fails(exs[1], (model, float(on.mean())), "MEAN share")
     weak, _, _ = train(L1SparseAutoencoder, 1e-5)
-    assert_fails(exs[1], (weak, off), "STRONGER")
-    assert_fails(exs[1], (model, off + 0.2), "recomputing")
+    assert_fails(exs[1], (weak, median_on), "STRONGER")
+    assert_fails(exs[1], (model, median_on + 0.2), "recomputing")
     kl, _, _ = train(KLSparseAutoencoder, 1e-2, target=0.05)
     assert_fails(exs[2], (kl, 0.05), "target=0.1")
     assert_fails(exs[2], ("not a model", 0.05), "Keras model")

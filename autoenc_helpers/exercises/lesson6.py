@@ -45,36 +45,41 @@ def sparser_l1_code(train_penalised, x_val, OFF, L1_WEIGHT):
     weight = 3 * L1_WEIGHT
     model, encoder, _ = train_penalised(models.L1SparseAutoencoder, weight)
     codes = encoder.predict(x_val, verbose=0)
-    fraction_off = regularised.near_zero_fraction(codes, OFF).mean()
+    share_on = np.median(regularised.units_on(codes, OFF))
     summary = regularised.activation_summary(codes, OFF)
-    print(f"L1 weight {weight:g}: fraction of units off per image {fraction_off:.1%}, units "
-          f"never on {summary['units never on']:.1%}")
-    answer = (model, fraction_off)
+    print(f"L1 weight {weight:.2g}: share of units on for the median validation digit "
+          f"{share_on:.1%}, units never on {summary['units never on']:.1%}")
+    answer = (model, share_on)
     return answer
 
 
 def check_sparser_l1_code(answer, x_val, OFF, L1_WEIGHT):
-    model, fraction = unpack(answer, ("model", "fraction of units off"))
+    model, share = unpack(answer, ("model", "median share of units on"))
     model = _penalised(model, "L1SparseAutoencoder")
     expect(model.weight > L1_WEIGHT, f"the model's penalty weight is {model.weight:g}; a "
            f"sparser code needs a STRONGER penalty than L1_WEIGHT = {L1_WEIGHT:g}.")
-    codes = _codes(model, x_val)
-    actual = float(np.mean(codes < OFF))
-    value = as_number(fraction, "your fraction of units off")
-    if np.isclose(value, 1 - actual, rtol=1e-3):
-        raise Incorrect("that is the fraction of units ON; the exercise asks for the units off "
-                        "(activation below OFF).")
-    expect_close(value, actual, "your fraction of units off", rel=1e-3,
+    on = np.mean(_codes(model, x_val) >= OFF, axis=1)      # (n,): share on per image
+    actual = float(np.median(on))
+    value = as_number(share, "your median share of units on")
+    if not np.isclose(actual, 0.5, atol=1e-3) and np.isclose(value, 1 - actual, atol=1e-3):
+        raise Incorrect("that is the share of units OFF; the exercise asks for the units on "
+                        "(activation at least OFF).")
+    if (not np.isclose(float(on.mean()), actual, atol=1e-3)
+            and np.isclose(value, float(on.mean()), atol=1e-3)):
+        raise Incorrect("that is the MEAN share over the digits; the exercise asks for the "
+                        "median digit's (np.median).")
+    expect_close(value, actual, "your median share of units on", rel=1e-3,
                  advice="Compute it on the validation digits: "
-                        "regularised.near_zero_fraction(codes, OFF).mean().")
-    return (f"a trained L1 model with weight {model.weight:g}; {actual:.1%} of its units are off "
-            f"per validation digit (recomputed).")
+                        "np.median(regularised.units_on(codes, OFF)).")
+    return (f"a trained L1 model with weight {model.weight:g}; {actual:.1%} of its units are on "
+            f"for the median validation digit (recomputed).")
 
 
-register(lesson=6, number=1, title="A sparser L1 code", answer="(model, fraction of units off)",
+register(lesson=6, number=1, title="A sparser L1 code",
+         answer="(model, median share of units on)",
          hint="train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT) trains it; its encoder "
-              "gives the codes of x_val, and regularised.near_zero_fraction(codes, OFF).mean() "
-              "the fraction of units off.",
+              "gives the codes of x_val, and np.median(regularised.units_on(codes, OFF)) the "
+              "share of units on for the median digit.",
          solution=sparser_l1_code, check=check_sparser_l1_code)
 
 
