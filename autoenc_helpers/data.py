@@ -313,8 +313,10 @@ def binarise(images: NDArray[np.uint8], seed: int = 0) -> NDArray[np.uint8]:
 
     The *stochastic binarisation* of MNIST used to report VAE likelihoods in nats (lesson 7):
     done once, with a fixed seed, so every epoch and every model sees the same binary images.
-    The result stays uint8, with pixels 0 or 255, so :func:`to_float` (giving 0.0 or 1.0),
-    :func:`autoencoder_dataset` and every other helper take it unchanged.
+    Give each set (training, test, ...) a seed of its own: with one seed, image ``i`` of every
+    set would get the same uniform draws. The result stays uint8, with pixels 0 or 255, so
+    :func:`to_float` (giving 0.0 or 1.0), :func:`autoencoder_dataset` and every other helper
+    take it unchanged.
 
     Args:
         images: ``(n, ...)`` uint8 greyscale images. seed: seed of the draw.

@@ -677,13 +677,16 @@ def bernoulli_nll(x, logits, reduction: str = "sum"):
 class VariationalAutoencoder(keras.Model):
     """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image. Lesson 7.
 
-    ``compute_loss`` is overridden (no ``GradientTape``, so it runs on any Keras backend): it
-    encodes the batch to ``(mean, log_var)``, draws ``z`` with :class:`Sampling`, decodes it to
-    pixel logits and returns the batch mean of :func:`bernoulli_nll` plus ``beta`` times the
-    batch mean of :func:`gaussian_kl`. Both terms are logged as ``reconstruction`` and ``kl``
-    (and ``val_...``) next to ``loss``. Calling the model returns the reconstruction
-    probabilities decoded from the posterior *mean*, so ``predict`` and
-    :func:`autoenc_helpers.metrics.reconstruction_errors` work as for any autoencoder.
+    Written out in lesson 7. Calling the model is its one forward pass: it encodes a batch to
+    ``(mean, log_var)``, draws ``z`` with :class:`Sampling` and decodes it to pixel logits, and
+    returns ``{"logits": (n, *input_shape), "mean": (n, d), "log_var": (n, d)}``.
+    ``compute_loss`` (no ``GradientTape``, so any Keras backend) receives that output from
+    Keras' own ``train_step`` and returns the batch mean of :func:`bernoulli_nll` plus ``beta``
+    times the batch mean of :func:`gaussian_kl`; both terms are logged as ``reconstruction``
+    and ``kl`` (and ``val_...``) next to ``loss``. :meth:`reconstruct` decodes the posterior
+    *mean* (the most likely reconstruction, for :func:`autoenc_helpers.metrics.
+    reconstruction_errors`), :meth:`decode` turns codes into pixel probabilities, and
+    :meth:`negative_elbo` evaluates the bound in batches.
 
     Args:
         encoder: ``(n, *input_shape) -> [(n, d), (n, d)]``, the mean and log-variance.
@@ -718,34 +721,27 @@ class VariationalAutoencoder(keras.Model):
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
     def call(self, x, training: bool = False):
-        mean, _ = self.encoder(x, training=training)
-        return self.decode(mean, training=training)
+        mean, log_var = self.encoder(x, training=training)
+        z = self.sampling([mean, log_var])
+        return {"logits": self.decoder(z, training=training), "mean": mean, "log_var": log_var}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        target = x if y is None else y
+        reconstruction = keras.ops.mean(bernoulli_nll(target, y_pred["logits"], self.reduction))
+        kl = keras.ops.mean(gaussian_kl(y_pred["mean"], y_pred["log_var"]))
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return reconstruction + self.beta * kl
 
     def decode(self, z, training: bool = False):
         """Pixel probabilities ``(n, *input_shape)`` for codes ``z`` ``(n, d)``: the sigmoid of
         the decoder's logits (generate by decoding draws from the prior)."""
         return keras.ops.sigmoid(self.decoder(z, training=training))
 
-    def loss_terms(self, x, target=None, training: bool = False, reduction: str | None = None):
-        """Per-example ``(reconstruction, kl)``, two ``(n,)`` tensors, with one sampled ``z``
-        per example; ``target`` defaults to ``x``, ``reduction`` to the model's."""
-        mean, log_var = self.encoder(x, training=training)
-        z = self.sampling([mean, log_var])
-        logits = self.decoder(z, training=training)
-        target = x if target is None else target
-        return (bernoulli_nll(target, logits, reduction or self.reduction),
-                gaussian_kl(mean, log_var))
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction, kl = self.loss_terms(x, y, training=training)
-        reconstruction, kl = keras.ops.mean(reconstruction), keras.ops.mean(kl)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
-        return reconstruction + self.beta * kl
-
-    @property
-    def metrics(self):
-        return [*super().metrics, self.reconstruction_tracker, self.kl_tracker]
+    def reconstruct(self, x):
+        """Pixel probabilities ``(n, *input_shape)`` decoded from the posterior mean of ``x``
+        ``(n, *input_shape)``: the most likely reconstruction, nothing sampled."""
+        return self.decode(self.encoder(x)[0])
 
     def negative_elbo(self, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
         """The negative ELBO of every example, in nats, estimated with one ``z`` each.
@@ -762,14 +758,77 @@ class VariationalAutoencoder(keras.Model):
         x = np.asarray(x)
         parts: dict[str, list[np.ndarray]] = {"reconstruction": [], "kl": []}
         for start in range(0, len(x), batch_size):
-            reconstruction, kl = self.loss_terms(to_float(x[start:start + batch_size]),
-                                                 reduction="sum")
-            parts["reconstruction"].append(keras.ops.convert_to_numpy(reconstruction))
-            parts["kl"].append(keras.ops.convert_to_numpy(kl))
+            batch = to_float(x[start:start + batch_size])
+            out = self(batch)
+            parts["reconstruction"].append(keras.ops.convert_to_numpy(
+                bernoulli_nll(batch, out["logits"], "sum")))
+            parts["kl"].append(keras.ops.convert_to_numpy(gaussian_kl(out["mean"],
+                                                                      out["log_var"])))
         out = {k: np.concatenate(v).astype(np.float64) if v else np.zeros(0)
                for k, v in parts.items()}
         out["nelbo"] = out["reconstruction"] + out["kl"]
         return out
+
+
+def log_importance_weights(vae: VariationalAutoencoder, x, k: int = 100,
+                           batch_size: int = 50, seed: int = 0) -> np.ndarray:
+    """``log p(x, z_j) - log q(z_j | x)`` for ``k`` draws ``z_j ~ q(z | x)`` per example.
+
+    Written out in lesson 7. With these log-weights ``w``, ``-(logsumexp(w) - log k)`` is the
+    importance-weighted (IWAE) estimate of ``-log p(x)`` with ``k`` samples
+    (:func:`iwae_nll`), an upper bound that tightens as ``k`` grows; with ``k = 1`` it is the
+    one-sample negative ELBO. ``p(x | z)`` is Bernoulli on the decoder's logits, ``p(z)``
+    the standard normal, ``q(z | x)`` the encoder's normal.
+
+    Args:
+        vae: a :class:`VariationalAutoencoder` (its ``encoder`` and ``decoder`` are used).
+        x: ``(n, *input_shape)`` binary images, uint8 (0 or 255) or floats in {0, 1}.
+        k: draws per example. batch_size: examples per batch (``k * batch_size`` images are
+            decoded at once). seed: seed of the draws (a ``keras.random.SeedGenerator``).
+
+    Returns:
+        ``(n, k)`` float64 log-weights, in nats.
+    """
+    ops = keras.ops
+    x = np.asarray(x)
+    generator = keras.random.SeedGenerator(seed)
+    out = []
+    for start in range(0, len(x), batch_size):
+        batch = to_float(x[start:start + batch_size])
+        mean, log_var = vae.encoder(batch)
+        eps = keras.random.normal((k, *ops.shape(mean)), seed=generator)      # (k, b, d)
+        z = mean + ops.exp(0.5 * log_var) * eps                                 # (k, b, d)
+        logits = vae.decoder(ops.reshape(z, (-1, ops.shape(mean)[1])))          # (k b, ...)
+        logits = ops.reshape(logits, (k, len(batch), -1))                       # (k, b, pixels)
+        pixels = ops.reshape(batch, (1, len(batch), -1))
+        log_px_z = ops.sum(pixels * logits - ops.softplus(logits), axis=-1)     # (k, b)
+        log_pz_over_qz = 0.5 * ops.sum(ops.square(eps) - ops.square(z) + log_var, axis=-1)
+        out.append(ops.convert_to_numpy(ops.transpose(log_px_z + log_pz_over_qz)))
+    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, k))
+
+
+def iwae_nll(log_weights: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Per-example IWAE estimate of ``-log p(x)``, in nats, from :func:`log_importance_weights`.
+
+    Written out in lesson 7: ``-(logsumexp(w over k draws) - log k)``. With ``k`` smaller than
+    the number of columns (it must divide it), the columns are cut into groups of ``k`` and the
+    groups' estimates averaged: the bound with ``k`` samples, from the same draws.
+
+    Args:
+        log_weights: ``(n, m)`` log-weights. k: samples per estimate (default ``m``).
+
+    Returns:
+        ``(n,)`` float64.
+    """
+    from scipy.special import logsumexp
+
+    log_weights = np.asarray(log_weights, np.float64)
+    n, m = log_weights.shape
+    k = m if k is None else int(k)
+    if k < 1 or m % k:
+        raise ValueError(f"k must divide the number of draws {m}, got k={k}.")
+    groups = log_weights.reshape(n, m // k, k)
+    return -(logsumexp(groups, axis=-1) - np.log(k)).mean(axis=1)
 
 
 def dense_vae(input_shape: Sequence[int] = (28, 28), latent_dim: int = 20,

@@ -101,10 +101,12 @@ def plot_history(history, title: str = "Training and validation loss",
 
 def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None = None,
              xlabel: str = "dimension 1", ylabel: str = "dimension 2",
-             legend_title: str = "digit", s: float = 3.0, ticks: bool = False) -> plt.Axes:
+             legend_title: str = "digit", s: float = 3.0, ticks: bool = False,
+             palette: str = "colorblind") -> plt.Axes:
     """Scatter ``(n, 2)`` points coloured by integer label with seaborn's colour-blind-safe
-    palette, with a legend (one entry per label) outside the axes. ``ticks=True`` keeps the
-    axes' values (meaningful for a VAE's 2-d codes; t-SNE's are not)."""
+    palette (or another named ``palette``: ``"tab10"`` tells ten classes apart), with a legend
+    (one entry per label) outside the axes. ``ticks=True`` keeps the axes' values (meaningful
+    for a VAE's 2-d codes; t-SNE's are not)."""
     import seaborn as sns
 
     points, labels = np.asarray(points), np.asarray(labels)
@@ -114,8 +116,8 @@ def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None =
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
     classes = np.unique(labels)
-    palette = sns.color_palette("colorblind", len(classes))
-    for colour, c in zip(palette, classes):
+    colours = sns.color_palette(palette, len(classes))
+    for colour, c in zip(colours, classes):
         sel = labels == c
         ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour, label=str(c),
                    rasterized=True, linewidths=0)

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 from autoenc_helpers import data, plots  # noqa: E402
 from exercise_asserts import assert_fails, assert_solutions_pass  # noqa: E402
 from autoenc_helpers.models import (Sampling, VariationalAutoencoder, bernoulli_nll,  # noqa: E402
-                                    dense_vae, gaussian_kl)
+                                    dense_vae, gaussian_kl, iwae_nll, log_importance_weights)
 
 
 def _np(t) -> np.ndarray:
@@ -116,18 +116,21 @@ def test_elbo_terms_match_a_hand_computation_on_a_tiny_batch():
     reconstruction = np.sum(np.logaddexp(0, logits) - x * logits, axis=1)  # -log Bernoulli
     kl = 0.5 * np.sum(mean ** 2 + np.exp(log_var) - 1 - log_var, axis=1)
 
-    got_reconstruction, got_kl = vae.loss_terms(x)
-    assert np.allclose(_np(got_reconstruction), reconstruction, rtol=1e-4)
-    assert np.allclose(_np(got_kl), kl, rtol=1e-4)
+    out = vae(x)                                   # the one forward pass
+    assert set(out) == {"logits", "mean", "log_var"}
+    assert np.allclose(_np(out["mean"]), mean, rtol=1e-4, atol=1e-6)
+    assert np.allclose(_np(bernoulli_nll(x, out["logits"])), reconstruction, rtol=1e-4)
+    assert np.allclose(_np(gaussian_kl(out["mean"], out["log_var"])), kl, rtol=1e-4)
 
 
 def test_compute_loss_is_the_batch_mean_with_beta_and_tracks_both_terms():
     x = np.array([[1, 0, 1, 1, 0, 0], [0, 0, 0, 1, 1, 1]], "float32")
     vae, _ = _tiny_vae(seed=4)
-    reference, _ = _tiny_vae(seed=4)
-    reconstruction, kl = (_np(t) for t in reference.loss_terms(x))
+    out = vae(x)
+    reconstruction = _np(bernoulli_nll(x, out["logits"]))
+    kl = _np(gaussian_kl(out["mean"], out["log_var"]))
     vae.beta.assign(0.25)
-    loss = float(_np(vae.compute_loss(x=x)))
+    loss = float(_np(vae.compute_loss(x=x, y_pred=out)))
     assert loss == pytest.approx(reconstruction.mean() + 0.25 * kl.mean(), rel=1e-5)
     assert float(_np(vae.reconstruction_tracker.result())) == pytest.approx(
         reconstruction.mean(), rel=1e-5)
@@ -139,7 +142,9 @@ def test_negative_elbo_sums_pixels_whatever_the_training_reduction():
     vae, _ = _tiny_vae(seed=8)
     vae.reduction = "mean"
     reference, _ = _tiny_vae(seed=8)
-    reconstruction, kl = (_np(t) for t in reference.loss_terms(x))
+    first = reference(x)
+    reconstruction = _np(bernoulli_nll(x, first["logits"]))
+    kl = _np(gaussian_kl(first["mean"], first["log_var"]))
     out = vae.negative_elbo(x)                  # one batch: the same draw as the reference
     assert set(out) == {"nelbo", "reconstruction", "kl"}
     assert all(v.shape == (7,) for v in out.values())
@@ -151,6 +156,65 @@ def test_negative_elbo_sums_pixels_whatever_the_training_reduction():
     assert np.allclose(in_batches["kl"], kl, rtol=1e-5)  # the KL term draws nothing
 
 
+# --------------------------------------------------------------------------- the IWAE bound
+
+
+def _exact_terms(w: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``-log p(x)`` and negative ELBO of the tiny VAE, by integrating over a grid of
+    2-d codes."""
+    from scipy.special import logsumexp
+
+    grid = np.linspace(-7, 7, 281)
+    step = grid[1] - grid[0]
+    z = np.stack(np.meshgrid(grid, grid), -1).reshape(-1, 2)                  # (g, 2)
+    logits = z @ w["logits"][0] + w["logits"][1]                              # (g, 6)
+    log_px_z = x @ logits.T - np.logaddexp(0, logits).sum(axis=1)             # (n, g)
+    log_pz = -0.5 * (z ** 2).sum(axis=1) - np.log(2 * np.pi)                   # (g,)
+    nll = -(logsumexp(log_px_z + log_pz, axis=1) + 2 * np.log(step))
+    mean = x @ w["mean"][0] + w["mean"][1]
+    log_var = x @ w["log_var"][0] + w["log_var"][1]
+    q = np.exp(-0.5 * (((z[None] - mean[:, None]) ** 2) / np.exp(log_var)[:, None]).sum(-1)
+               - 0.5 * log_var.sum(-1)[:, None] - np.log(2 * np.pi)) * step ** 2  # (n, g)
+    kl = 0.5 * np.sum(mean ** 2 + np.exp(log_var) - 1 - log_var, axis=1)
+    nelbo = -(q * log_px_z).sum(axis=1) / q.sum(axis=1) + kl
+    return nll, nelbo
+
+
+_X6 = np.array([[1, 0, 1, 1, 0, 0], [0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]], "float32")
+
+
+def test_iwae_with_one_sample_is_the_elbo_in_expectation():
+    vae, w = _tiny_vae(seed=3)
+    _, nelbo = _exact_terms(w, _X6)
+    log_w = log_importance_weights(vae, _X6, k=20000, batch_size=2, seed=1)
+    assert log_w.shape == (3, 20000)
+    assert np.allclose(iwae_nll(log_w, k=1), -log_w.mean(axis=1))
+    assert np.allclose(iwae_nll(log_w, k=1), nelbo, atol=0.05)
+
+
+def test_iwae_bound_tightens_with_k_towards_the_likelihood():
+    vae, w = _tiny_vae(seed=3)
+    nll, nelbo = _exact_terms(w, _X6)
+    assert (nll < nelbo - 0.1).all()                    # a gap worth closing on this toy
+    log_w = log_importance_weights(vae, _X6, k=20000, batch_size=3, seed=2)
+    bounds = [iwae_nll(log_w, k) for k in (1, 10, 100, 1000)]
+    for looser, tighter in zip(bounds, bounds[1:]):
+        assert (tighter < looser).all()
+    assert (bounds[-1] >= nll - 0.01).all()             # still an upper bound on -log p(x)
+    assert np.allclose(iwae_nll(log_w), nll, atol=0.02)  # k = 20000: close to the truth
+
+
+def test_log_importance_weights_are_seeded_and_batched():
+    vae, _ = _tiny_vae(seed=3)
+    x_u8 = (_X6 * 255).astype(np.uint8)
+    first = log_importance_weights(vae, x_u8, k=5, batch_size=3, seed=4)
+    assert np.array_equal(first, log_importance_weights(vae, _X6, k=5, batch_size=3, seed=4))
+    assert not np.allclose(first, log_importance_weights(vae, _X6, k=5, batch_size=3, seed=5))
+    assert log_importance_weights(vae, _X6, k=5, batch_size=1, seed=4).shape == (3, 5)
+    with pytest.raises(ValueError, match="divide"):
+        iwae_nll(first, k=2)
+
+
 # --------------------------------------------------------------------------- model and builder
 
 
@@ -160,11 +224,15 @@ def test_dense_vae_shapes():
     mean, log_var = encoder(x)
     assert tuple(mean.shape) == tuple(log_var.shape) == (3, 20)
     assert tuple(decoder(np.zeros((3, 20), "float32")).shape) == (3, 28, 28)
-    out = _np(vae(x))
-    assert out.shape == (3, 28, 28) and out.min() >= 0 and out.max() <= 1
+    out = vae(x)
+    assert tuple(out["logits"].shape) == (3, 28, 28) and tuple(out["mean"].shape) == (3, 20)
+    assert np.allclose(_np(out["mean"]), _np(mean), atol=1e-6)
+    probabilities = _np(vae.reconstruct(x))
+    assert probabilities.shape == (3, 28, 28) and probabilities.min() >= 0
+    assert probabilities.max() <= 1
     generated = _np(vae.decode(np.zeros((2, 20), "float32")))
     assert generated.shape == (2, 28, 28) and generated.min() >= 0 and generated.max() <= 1
-    assert np.allclose(out, _np(vae.decode(encoder(x)[0])), atol=1e-6)  # call decodes the mean
+    assert np.allclose(probabilities, _np(vae.decode(encoder(x)[0])), atol=1e-6)  # the mean
     assert [layer.name for layer in encoder.layers if layer.weights] == ["enc_dense_0", "mean",
                                                                         "log_var"]
     assert isinstance(vae, VariationalAutoencoder)
@@ -184,6 +252,25 @@ def test_vae_trains_and_logs_both_terms():
     assert history["loss"][-1] < 0.6 * history["loss"][0]
     assert np.allclose(history["loss"], np.add(history["reconstruction"], history["kl"]),
                        rtol=1e-4)
+
+
+def test_one_forward_pass_per_training_step():
+    """Keras' train_step calls the model once and hands its output to compute_loss: the
+    encoder and the decoder each run once per step."""
+    keras.utils.set_random_seed(0)
+    vae, encoder, decoder = dense_vae((6,), latent_dim=2, hidden=(4,), seed=1)
+    calls = {"encoder": 0, "decoder": 0}
+    for name, part in (("encoder", encoder), ("decoder", decoder)):
+        original = part.call
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+        part.call = counted
+    vae.compile(optimizer="adam", run_eagerly=True)
+    x = (np.random.default_rng(0).random((8, 6)) < 0.5).astype("float32")
+    vae.fit(x, epochs=1, batch_size=8, verbose=0)           # one step
+    assert calls == {"encoder": 1, "decoder": 1}
 
 
 def test_vae_refuses_bad_parts_and_settings():
@@ -217,6 +304,18 @@ def test_binarise_draws_each_pixel_with_its_intensity():
         data.binarise(images.astype("float32"))
 
 
+def test_plot_map_takes_a_categorical_palette_for_ten_digits():
+    import matplotlib.colors as mcolors
+
+    rng = np.random.default_rng(0)
+    ax = plots.plot_map(rng.normal(size=(100, 2)), np.arange(100) % 10, "map", palette="tab10",
+                        s=5, ticks=True)
+    colours = [mcolors.to_hex(c.get_facecolor()[0]) for c in ax.collections]
+    assert len(set(colours)) == 10
+    assert colours == [mcolors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
+    matplotlib.pyplot.close("all")
+
+
 def test_plot_image_grid_tiles_and_labels():
     images = np.random.default_rng(0).random((3, 4, 5, 6))
     ax = plots.plot_image_grid(images, "grid", xvalues=[0, 1, 2, 3], yvalues=[1, 0, -1],
@@ -246,10 +345,15 @@ def lesson7():
     train_ds = data.autoencoder_dataset(binary[:128], batch_size=32, seed=0)
     vae, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(16,), seed=0)
     vae.compile(optimizer=keras.optimizers.Adam(1e-2))
-    vae.fit(train_ds, epochs=1, verbose=0)
-    objects = dict(train_ds=train_ds, x_val=data.to_float(binary[128:160]), vae=vae, LATENT=4,
-                   HIDDEN=16, FAMILY_EPOCHS=1, LEARNING_RATE=1e-2, x_test_u8=binary[160:180],
-                   x_fashion_u8=data.binarise(255 - grey[180:], seed=1))
+    vae.fit(train_ds, epochs=3, verbose=0)
+    family_vae, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(8,), seed=1)
+    family_vae.compile(optimizer=keras.optimizers.Adam(1e-2), steps_per_execution=16)
+    family_vae.fit(train_ds, epochs=1, verbose=0)
+    other = data.binarise((rng.random((200, 28, 28)) ** 3 * 255).astype(np.uint8), seed=1)
+    objects = dict(train_ds=train_ds, x_val=data.to_float(binary[128:160]), vae=vae,
+                   family_vae=family_vae, LATENT=4, FAMILY_HIDDEN=8, FAMILY_EPOCHS=1,
+                   LEARNING_RATE=1e-2, x_fashion_val_u8=other[:100], x_test_u8=binary[160:],
+                   x_fashion_u8=other[100:])  # a slightly brighter "other distribution"
     return exercises.lesson(7, **objects), objects
 
 
@@ -260,16 +364,33 @@ def test_lesson7_solutions_pass_their_checks(lesson7):
 
 
 def test_lesson7_checks_reject_wrong_answers(lesson7):
+    from autoenc_helpers import metrics
+
     exs, objects = lesson7
     vae, x_val = objects["vae"], objects["x_val"]
     kl = vae.negative_elbo(x_val)["kl"].mean()
     assert_fails(exs[1], (vae, kl), "beta")
     assert_fails(exs[1], ("not a model", kl), "Keras model")
+    longer, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(8,), beta=4.0, seed=2)
+    longer.compile(optimizer=keras.optimizers.Adam(1e-2))
+    longer.fit(objects["train_ds"], epochs=2, verbose=0)          # twice the family's budget
+    assert_fails(exs[1], (longer, longer.negative_elbo(x_val)["kl"].mean()), "one budget")
     kl_per_dim, n_active = exs[2].solve()
     assert_fails(exs[2], (kl_per_dim * len(x_val), n_active), "sum over images")
     assert_fails(exs[2], (kl_per_dim[::-1] if not np.allclose(kl_per_dim, kl_per_dim[::-1])
                     else kl_per_dim + 1, n_active), "split")
     assert_fails(exs[2], (kl_per_dim, n_active + 1), "count")
-    auc_nelbo, auc_mse = exs[3].solve()
-    assert_fails(exs[3], (auc_nelbo, 1 - auc_mse), "1 minus")
-    assert_fails(exs[3], (auc_nelbo - 0.2, auc_mse), "negative ELBO")
+    auc_nelbo, auc_mse, better = exs[3].solve()
+    other = "MSE" if better == "negative ELBO" else "negative ELBO"
+    assert_fails(exs[3], (auc_nelbo, 1 - auc_mse, better), "1 minus")
+    assert_fails(exs[3], (auc_nelbo - 0.4 if auc_nelbo > 0.5 else auc_nelbo + 0.4, auc_mse, better),
+                 "negative ELBO")
+    assert_fails(exs[3], (auc_nelbo, auc_mse, other), "better score")
+    assert_fails(exs[3], (auc_nelbo, auc_mse, "PCA"), "one of")
+    x_test, x_fashion = objects["x_test_u8"], objects["x_fashion_u8"]
+    y_test = np.r_[np.zeros(len(x_test)), np.ones(len(x_fashion))]
+    on_test = np.r_[metrics.reconstruction_errors(vae.reconstruct, x_test),
+                    metrics.reconstruction_errors(vae.reconstruct, x_fashion)]
+    test_auc = metrics.ranking_metrics(y_test, on_test)["roc_auc"]
+    assert not np.isclose(test_auc, auc_mse)
+    assert_fails(exs[3], (auc_nelbo, test_auc, better), "test set")
