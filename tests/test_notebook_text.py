@@ -88,3 +88,10 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
     assert control_characters(nb.cells[0].source) == ["'\\t'"]
     assert unbalanced_dollars("$a$ and $b") and not unbalanced_dollars("$a$, `$x`, \\$5, $$y$$")
     assert unbalanced_dollars("$$a$$ $$b")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_lesson_checks_at_least_five_claims(path):
+    """The statements that carry a lesson's story are claim checks (issue 18)."""
+    calls = sum(len(re.findall(r"\bah\.claim\(", c.source)) for _, c in _cells(path, "code"))
+    assert calls >= 5, f"{path.name}: {calls} ah.claim(...) calls; at least five expected"
