@@ -26,14 +26,20 @@ def record_metrics(**metrics: float) -> dict[str, float]:
     clean = {k: float(f"{float(v):.6g}") for k, v in metrics.items()}
     for name, value in clean.items():
         print(f"{name:>24s} = {value:.4g}")
-    target = os.environ.get(METRICS_ENV)
-    if target:
-        path = Path(target)
-        current = json.loads(path.read_text()) if path.exists() else {}
-        current.update(clean)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(current, indent=2))
+    _update_json(METRICS_ENV, {}, lambda current: {**current, **clean})
     return clean
+
+
+def _update_json(env: str, empty, update) -> None:
+    """Apply ``update`` to the JSON file that ``$env`` names (``empty`` when it does not exist
+    yet) and write the result back; nothing happens when ``env`` is not set."""
+    target = os.environ.get(env)
+    if not target:
+        return
+    path = Path(target)
+    current = json.loads(path.read_text()) if path.exists() else empty
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(update(current), indent=2))
 
 
 def claim(statement: str, holds: bool | np.bool_, evidence: str = "") -> bool:
@@ -72,12 +78,7 @@ def claim(statement: str, holds: bool | np.bool_, evidence: str = "") -> bool:
     shown = f" ({evidence})" if evidence else ""
     print(f"claim holds: {statement}{shown}" if verdict
           else f"CLAIM DOES NOT HOLD in this run: {statement}{shown}")
-    target = os.environ.get(CLAIMS_ENV)
-    if target:
-        path = Path(target)
-        current = json.loads(path.read_text()) if path.exists() else []
-        current = [c for c in current if c["claim"] != statement]  # a re-run cell replaces
-        current.append({"claim": statement, "holds": verdict, "evidence": evidence})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(current, indent=2))
+    entry = {"claim": statement, "holds": verdict, "evidence": evidence}
+    _update_json(CLAIMS_ENV, [], lambda current: [  # a re-run cell replaces its entry
+        *(c for c in current if c["claim"] != statement), entry])
     return verdict
