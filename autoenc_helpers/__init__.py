@@ -22,7 +22,8 @@ modules never import each other):
   :mod:`autoenc_helpers.latent` (lesson 3: codes, t-SNE, out-of-distribution inputs),
   :mod:`autoenc_helpers.anomaly` (lesson 4: threshold strategies, the detector),
   :mod:`autoenc_helpers.sequences` (lesson 5: probes of sequence codes),
-  :mod:`autoenc_helpers.regularised` (lesson 6: sparsity and contraction measured).
+  :mod:`autoenc_helpers.regularised` (lesson 6: sparsity and contraction measured),
+  :mod:`autoenc_helpers.applications` (lesson 8: few-label draws, the PCA fill).
 - :mod:`autoenc_helpers.course`: executes every notebook and writes the report.
 """
 
@@ -35,6 +36,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from autoenc_helpers.config import (  # noqa: E402
     Settings,
+    free_memory,
     get_settings,
     lean_malloc,
     resolve_seed,
@@ -48,7 +50,7 @@ __version__ = "0.1.0"
 lean_malloc()  # on Linux: large freed buffers go back to the system (lower peak memory)
 
 __all__ = ["Settings", "get_settings", "set_seed", "setup", "record_metrics", "claim",
-           "show_source",
+           "show_source", "free_memory",
            "__version__"]
 
 

@@ -156,3 +156,70 @@ def test_seed_override_from_the_environment(monkeypatch):
     monkeypatch.setenv(SEED_ENV, "abc")
     with pytest.raises(ValueError, match="AUTOENC_SEED"):
         resolve_seed(5)
+
+
+_ARENA_PROBE = textwrap.dedent("""
+    import ctypes, sys, tempfile, threading
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    if sys.argv[1] == "lean":
+        from autoenc_helpers.config import lean_malloc
+        lean_malloc()
+    barrier = threading.Barrier(7)
+
+    def work():
+        libc.malloc(1000)   # a thread's first malloc attaches it to an arena (kept, not freed)
+        barrier.wait()      # all six alive at once
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    with tempfile.NamedTemporaryFile(suffix=".xml") as f:
+        fp = libc.fopen(f.name.encode(), b"w")
+        libc.malloc_info(0, fp)
+        libc.fclose(fp)
+        print(open(f.name).read().count("<heap nr="))
+    for t in threads:
+        t.join()
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_lean_malloc_caps_the_number_of_heaps(monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    heaps = {mode: int(subprocess.run([sys.executable, "-c", _ARENA_PROBE, mode],
+                                      capture_output=True, text=True, check=True).stdout)
+             for mode in ("plain", "lean")}
+    assert heaps["lean"] <= 2 < heaps["plain"], heaps
+
+
+_TRIM_PROBE = textwrap.dedent("""
+    import ctypes, sys
+    import psutil
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(64 * 1024) for _ in range(4000)]     # 256 MB of small heap blocks
+    for b in blocks:
+        ctypes.memset(b, 1, 64 * 1024)                            # touched: resident
+    for b in blocks[:-1]:
+        libc.free(b)                                              # the last one pins the heap top
+    before = psutil.Process().memory_info().rss
+    from autoenc_helpers.config import free_memory
+    released = free_memory()
+    print(int(released), (before - psutil.Process().memory_info().rss) // 2**20)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_free_memory_hands_freed_heap_pages_back():
+    out = subprocess.run([sys.executable, "-c", _TRIM_PROBE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    released, freed_mb = int(out[0]), int(out[1])
+    assert released == 1 and freed_mb > 100, out
