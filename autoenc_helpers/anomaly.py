@@ -195,7 +195,8 @@ class ReconstructionAnomalyDetector(BaseEstimator):
         self.verbose = verbose
 
     # -- input checks
-    def _check_X(self, X: ArrayLike, name: str = "X", fitting: bool = False) -> NDArray[np.float32]:
+    def _check_X(self, X: ArrayLike, name: str = "X",
+                 fitting: bool = False) -> NDArray[np.float32]:
         """``X`` as a finite ``(n, n_features)`` float32 array, else a ValueError saying why."""
         X = check_array(X, dtype=np.float32, ensure_all_finite=True, input_name=name,
                         estimator=self)

@@ -1,7 +1,8 @@
 """Offline-first, checksum-verified loaders for the course's data sets.
 
-The loaders look for each file in the data directory (:func:`autoenc_helpers.config.default_data_dir`:
-``$AUTOENC_DATA_DIR``, else the checkout's ``data/``) and download it from its canonical address
+The loaders look for each file in the data directory
+(:func:`autoenc_helpers.config.default_data_dir`: ``$AUTOENC_DATA_DIR``, else the checkout's
+``data/``) and download it from its canonical address
 only when it is missing. Every file is checked against its pinned SHA-256 before use, then its
 structure is validated. A file that fails a check is refused, never deleted or overwritten.
 
@@ -301,10 +302,16 @@ def to_float(images: NDArray) -> NDArray[np.float32]:
     if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got dtype "
                          f"{images.dtype}.")
-    if images.size and not (np.nanmin(images) >= 0 and np.nanmax(images) <= 1
-                            and not np.isnan(images).any()):
-        raise ValueError("float images must lie in [0, 1] (uint8 pixels are scaled by 1/255; "
-                         "this array looks scaled already, or is not an image).")
+    if images.size and np.isnan(images).any():
+        raise ValueError(f"images hold {int(np.isnan(images).sum())} NaN value(s): a failed "
+                         "computation upstream (a division by zero, a diverged model?), not "
+                         "pixels.")
+    if images.size and not (images.min() >= 0 and images.max() <= 1):
+        low, high = float(images.min()), float(images.max())
+        hint = (" They look like pixels in [0, 255] stored as floats: pass them as uint8 "
+                "(.astype(np.uint8)) to be scaled." if low >= 0 and high <= 255 else "")
+        raise ValueError(f"float images must lie in [0, 1], got values in [{low:.4g}, "
+                         f"{high:.4g}].{hint}")
     return images.astype(np.float32, copy=False)
 
 

@@ -101,7 +101,7 @@ def class_means(z: NDArray, y: NDArray) -> NDArray[np.float32]:
     return np.stack([z[y == c].mean(axis=0) for c in range(int(y.max()) + 1)]).astype(np.float32)
 
 
-# --------------------------------------------------------------------------- maps and their quality
+# ------------------------------------------------------------------------ maps and their quality
 
 
 def _check_codes(z: NDArray, y: NDArray | None = None, who: str = "") -> tuple[NDArray, NDArray]:
@@ -142,7 +142,8 @@ def tsne_2d(z: NDArray, random_state: int = 0, n_jobs: int = 2, perplexity: floa
     if len(z) <= 3 * perplexity:
         raise ValueError(f"tsne_2d: need more than 3 * perplexity = {3 * perplexity:g} points, "
                          f"got {len(z)}; lower the perplexity.")
-    tsne = TSNE(n_components=2, perplexity=perplexity, n_iter=n_iter, initialization=initialization,
+    tsne = TSNE(n_components=2, perplexity=perplexity, n_iter=n_iter,
+                initialization=initialization,
                 negative_gradient_method=negative_gradient_method, n_jobs=n_jobs,
                 random_state=random_state)
     return np.asarray(tsne.fit(np.ascontiguousarray(z, dtype=np.float64)), np.float32)

@@ -124,7 +124,8 @@ def add_noise(images: NDArray, noise: Noise | str = "gaussian", level: float | N
     for start in range(0, len(images), chunk):
         x = to_float(images[start:start + chunk])
         z = rng.standard_normal(x.shape, dtype=np.float32)  # one stream, whatever the chunks
-        out[start:start + len(x)] = _corrupt(x, z, level32, speckle, lambda t: np.clip(t, 0.0, 1.0))
+        out[start:start + len(x)] = _corrupt(x, z, level32, speckle,
+                                             lambda t: np.clip(t, 0.0, 1.0))
     return out
 
 

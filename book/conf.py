@@ -36,7 +36,8 @@ myst_heading_anchors = 3
 html_theme = "sphinx_book_theme"
 html_title = project
 html_baseurl = PAGES_URL
-html_context = {"default_mode": "auto"}  # light or dark as the reader's system; unset: a console error
+# light or dark as the reader's system; unset, the theme logs a console error
+html_context = {"default_mode": "auto"}
 html_copy_source = True  # the download button offers the .ipynb
 html_show_sourcelink = False
 html_theme_options = {

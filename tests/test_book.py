@@ -201,8 +201,8 @@ def test_launch_buttons_and_source_link_use_the_repository_of_pyproject(site, le
     }
     for what, url in expected.items():
         assert url in links, f"{lesson.name}: no {what} link {url}"
-    foreign = sorted(u for u in links if re.search(r"github\.com/(?!" + re.escape(f"{OWNER}/{NAME}")
-                                                     + r"\b)", u) and "nbval" not in u)
+    other_repo = re.compile(r"github\.com/(?!" + re.escape(f"{OWNER}/{NAME}") + r"\b)")
+    foreign = sorted(u for u in links if other_repo.search(u) and "nbval" not in u)
     assert not foreign, f"{lesson.name}: links to another repository: {foreign}"
 
 

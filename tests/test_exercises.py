@@ -150,8 +150,8 @@ def test_check_helpers():
 def test_every_lesson_has_at_least_two_exercises_with_hints():
     from pathlib import Path
 
-    lessons = sorted(int(nb.name[:2]) for nb in
-                     (Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    lessons = sorted(int(nb.name[:2]) for nb in folder.glob("[0-9][0-9]_*.ipynb"))
     assert lessons, "no lesson notebooks found"
     for n in lessons:
         registered = exercises.registered(n)

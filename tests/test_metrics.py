@@ -59,9 +59,9 @@ def test_to_float_scales_uint8_once():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (np.array([0.0, 2.0]), r"\[0, 1\]"),                    # floats in [0, 255]: not scaled yet
-    (np.array([-0.1, 0.5]), r"\[0, 1\]"),
-    (np.array([0.5, np.nan]), r"\[0, 1\]"),
+    (np.array([0.0, 2.0]), r"\[0, 255\] stored as floats"),  # floats in [0, 255]: not scaled yet
+    (np.array([-0.1, 0.5]), r"got values in \[-0.1, 0.5\]\.$"),
+    (np.array([0.5, np.nan]), "1 NaN value"),
     (np.array([0, 255], np.int16), "dtype"),
     (np.array([0, 1], np.int64), "dtype"),
     (np.array([True, False]), "dtype"),
@@ -69,6 +69,23 @@ def test_to_float_scales_uint8_once():
 def test_to_float_refuses_other_dtypes_and_ranges(bad, match):
     with pytest.raises(ValueError, match=match):
         to_float(bad)
+
+
+def test_to_float_on_nan_names_the_nans_without_a_numpy_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # a RuntimeWarning would fail here
+        with pytest.raises(ValueError, match="2 NaN value"):
+            to_float(np.full((2, 1), np.nan, np.float32))
+
+
+def test_errors_name_a_reconstruction_of_the_wrong_shape():
+    x = np.zeros((3, 4, 4), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(3, 16\).*inputs \(3, 4, 4\)"):
+        reconstruction_errors(lambda b: b.reshape(len(b), -1), x)
+    with pytest.raises(ValueError, match="targets"):
+        reconstruction_errors(lambda b: b[:, :2], x, targets=x)
 
 
 def test_errors_use_to_float_for_uint8_only():

@@ -128,7 +128,8 @@ def test_denoising_errors(images_u8):
     err = denoising_errors(None, noisy, images_u8, batch_size=5)
     expected = ((noisy - images_u8 / 255.0) ** 2).mean(axis=(1, 2))
     np.testing.assert_allclose(err, expected, rtol=1e-5)
-    np.testing.assert_allclose(denoising_errors(lambda b: b, noisy, images_u8), expected, rtol=1e-5)
+    np.testing.assert_allclose(denoising_errors(lambda b: b, noisy, images_u8), expected,
+                               rtol=1e-5)
     with pytest.raises(ValueError, match="same shape"):
         denoising_errors(None, noisy[:3], images_u8)
 

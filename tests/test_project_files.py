@@ -149,7 +149,7 @@ def test_make_never_plans_to_install_into_conda_base(tmp_path):
                 {"CONDA_DEFAULT_ENV": "x", "CONDA_PREFIX": str(base), "_CONDA_ROOT": str(base)}):
         plan = _make("-n", "course", **env)
         assert ".venv/bin/python -m autoenc_helpers.course" in plan, plan
-        assert str(base) not in plan.replace(f"Python environment .venv", ""), plan
+        assert str(base) not in plan.replace("Python environment .venv", ""), plan
         assert "make: Python environment .venv (not conda's base" in plan
     named = base / "envs" / "course"
     plan = _make("-n", "course", CONDA_DEFAULT_ENV="course", CONDA_PREFIX=str(named),
@@ -174,7 +174,8 @@ def test_ci_workflow_runs_make_test_and_a_weekly_full_course():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1: on = True
     assert "schedule" in triggers and "push" in triggers
-    steps = lambda job: " ".join(str(s.get("run", "")) for s in workflow["jobs"][job]["steps"])
+    def steps(job):
+        return " ".join(str(s.get("run", "")) for s in workflow["jobs"][job]["steps"])
     assert "make test" in steps("test")
     assert "make course" in steps("course")
     assert "schedule" in workflow["jobs"]["course"]["if"]

@@ -57,7 +57,8 @@ def _min_window_gap(xa: np.ndarray, xb: np.ndarray, max_shift: int) -> float:
 
 def test_signal_splits_share_no_series_and_no_window():
     s = data.make_signal_splits(30, 10, 10, length=40, seed=0)
-    assert s.x_train.shape == (120, 40) and s.x_val.shape == (40, 40) and s.x_test.shape == (40, 40)
+    assert s.x_train.shape == (120, 40)
+    assert s.x_val.shape == (40, 40) and s.x_test.shape == (40, 40)
     parts = {"train": s.x_train, "val": s.x_val, "test": s.x_test}
     names = list(parts)
     for i, a in enumerate(names):
