@@ -12,6 +12,9 @@ everywhere:
 
 Thresholds: :func:`percentile_threshold` (normal errors only), :func:`mean_std_threshold`
 (the TensorFlow tutorial's rule), :func:`max_f1_threshold` (labelled validation data).
+
+Lesson 8's scores: :func:`masked_mse` (the error inside an inpainted hole) and
+:func:`precision_at_k` (a search's share of retrieved items of the query's class).
 """
 
 from __future__ import annotations
@@ -57,7 +60,13 @@ def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
     for start in range(0, len(x), batch_size):
         batch = as_float(x[start:start + batch_size])
         target = batch if targets is None else as_float(targets[start:start + batch_size])
-        diff = np.asarray(fn(batch), np.float32) - target
+        output = np.asarray(fn(batch), np.float32)
+        if output.shape != target.shape:
+            raise ValueError(f"the reconstruction of a batch of shape {batch.shape} has shape "
+                             f"{output.shape}; it must match the "
+                             f"{'inputs' if targets is None else 'targets'} "
+                             f"{target.shape} (does the model end in the right Reshape?).")
+        diff = output - target
         err = np.square(diff) if kind == "mse" else np.abs(diff)
         out[start:start + len(batch)] = err.reshape(len(batch), -1).mean(axis=1)
     return out
@@ -66,6 +75,48 @@ def reconstruction_errors(reconstruct, x: NDArray, batch_size: int = 1000,
 def psnr(mse: NDArray | float, max_value: float = 1.0) -> NDArray | float:
     """Peak signal-to-noise ratio in dB, ``10 log10(max_value**2 / mse)``, element-wise."""
     return 10.0 * np.log10(max_value**2 / np.asarray(mse, dtype=np.float64))
+
+
+def masked_mse(images: NDArray, filled: NDArray, masks: NDArray) -> NDArray[np.float64]:
+    """Per-image mean squared error over the pixels of a mask only (lesson 8: the error inside
+    the hole of an inpainted image).
+
+    Args:
+        images: ``(n, h, w)`` the true images. filled: ``(n, h, w)`` the filled-in images;
+            uint8 of either is scaled to [0, 1] (:func:`data.to_float`).
+        masks: ``(n, h, w)``, 1 (or True) on the pixels that count; every image needs one.
+
+    Returns:
+        ``(n,)`` errors; :func:`psnr` of their mean is the PSNR inside the holes.
+    """
+    x, x_hat = to_float(images), to_float(filled)
+    m = np.asarray(masks, dtype=np.float64)
+    if not x.shape == x_hat.shape == m.shape:
+        raise ValueError(f"images {x.shape}, filled {x_hat.shape} and masks {m.shape} must "
+                         "have the same shape.")
+    counts = m.reshape(len(m), -1).sum(axis=1)
+    if np.any(counts == 0):
+        raise ValueError(f"{int(np.sum(counts == 0))} mask(s) select no pixel.")
+    sq = (np.square(x_hat.astype(np.float64) - x) * m).reshape(len(m), -1).sum(axis=1)
+    return sq / counts
+
+
+def precision_at_k(query_labels: ArrayLike, neighbour_labels: ArrayLike) -> NDArray[np.float64]:
+    """Share of each query's retrieved items that have the query's label (lesson 8).
+
+    Args:
+        query_labels: ``(n,)`` labels of the queries.
+        neighbour_labels: ``(n, k)`` labels of each query's ``k`` retrieved items.
+
+    Returns:
+        ``(n,)`` precision@k of every query; its mean is the search's precision@k.
+    """
+    q = np.asarray(query_labels)
+    nb = np.asarray(neighbour_labels)
+    if nb.ndim != 2 or q.shape != (len(nb),):
+        raise ValueError(f"expected (n,) query labels and (n, k) neighbour labels, got "
+                         f"{q.shape} and {nb.shape}.")
+    return (nb == q[:, None]).mean(axis=1)
 
 
 # --------------------------------------------------------------------------- input checks
@@ -96,7 +147,7 @@ def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
 
 
 def flag(errors: ArrayLike, threshold: float) -> NDArray[np.int64]:
-    """``(n,)`` flags: 1 where ``errors >= threshold`` (anomalous / out of distribution), else 0."""
+    """``(n,)`` flags: 1 where ``errors >= threshold`` (anomalous, out of distribution), else 0."""
     return (check_errors(errors) >= float(threshold)).astype(np.int64)
 
 

@@ -7,7 +7,9 @@
 - errors and thresholds: :func:`plot_error_histograms` (one histogram per class or per kind
   of input, thresholds as lines; lessons 3 and 4), :func:`plot_threshold_view` and the
   interactive :func:`threshold_explorer` (lesson 4), :func:`plot_roc_pr` (lesson 4);
-- signals: :func:`plot_class_bands`, :func:`plot_reconstruction` (lesson 4).
+- signals: :func:`plot_class_bands`, :func:`plot_reconstruction` (lesson 4);
+- applications: :func:`plot_neighbours` (search results), :func:`plot_label_curves`
+  (accuracy against the number of labels; lesson 8).
 
 Labels follow :mod:`autoenc_helpers.metrics`: 1 = anomaly (the positive class), 0 = normal,
 and an input is flagged when its error is at or above the threshold.
@@ -155,7 +157,83 @@ def plot_image_grid(images: NDArray, title: str, xvalues: Sequence[float] | None
         else:
             if len(values) != n:
                 raise ValueError(f"plot_image_grid: {len(values)} tick values for {n} tiles.")
-            set_ticks(np.arange(n) * step + (step - 1) / 2, [f"{round(float(v), 1) + 0.0:.1f}" for v in values])
+            labels = [f"{round(float(v), 1) + 0.0:.1f}" for v in values]
+            set_ticks(np.arange(n) * step + (step - 1) / 2, labels)
+    return ax
+
+
+def plot_neighbours(queries: NDArray, neighbours: Mapping[str, NDArray],
+                    correct: Mapping[str, NDArray] | None = None, title: str = "",
+                    size: float = 0.8) -> plt.Figure:
+    """Each query image beside its nearest neighbours in several spaces (lesson 8's search).
+
+    One row per query and space: the query first, then its neighbours, nearest first, the row
+    labelled with the space's name. Neighbours of another class than the query get a red frame
+    when ``correct`` is given.
+
+    Args:
+        queries: ``(q, h, w)`` images in [0, 1].
+        neighbours: ``{space: (q, k, h, w) images}``, the same ``q`` and ``k`` for every space.
+        correct: optional ``{space: (q, k) bool}``, whether each neighbour has the query's class.
+    """
+    queries = np.asarray(queries)
+    spaces = list(neighbours)
+    shapes = {np.asarray(neighbours[s]).shape[:2] for s in spaces}
+    if queries.ndim != 3 or len(shapes) != 1 or next(iter(shapes))[0] != len(queries):
+        raise ValueError(f"plot_neighbours: expected (q, h, w) queries and (q, k, h, w) "
+                         f"neighbours per space, got {queries.shape} and "
+                         f"{[np.asarray(neighbours[s]).shape for s in spaces]}.")
+    n_q, k = next(iter(shapes))
+    fig, axes = plt.subplots(n_q * len(spaces), k + 1, squeeze=False,
+                             figsize=(size * (k + 1) + 1.4, size * n_q * len(spaces) + 0.8))
+    for q in range(n_q):
+        for s_i, space in enumerate(spaces):
+            row = axes[q * len(spaces) + s_i]
+            for c, ax in enumerate(row):
+                image = queries[q] if c == 0 else np.asarray(neighbours[space])[q, c - 1]
+                ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.grid(False)
+                if c > 0 and correct is not None and not np.asarray(correct[space])[q, c - 1]:
+                    for spine in ax.spines.values():
+                        spine.set(edgecolor="tab:red", linewidth=2.5, visible=True)
+            row[0].set_ylabel(space, rotation=0, ha="right", va="center", fontsize=10)
+            if q == 0 and s_i == 0:
+                row[0].set_title("query", fontsize=9, fontweight="normal")
+                for c in range(1, k + 1):
+                    row[c].set_title(f"#{c}", fontsize=9, fontweight="normal")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_label_curves(results, title: str, x: str = "labels per class",
+                      y: str = "accuracy", hue: str = "method",
+                      ax: plt.Axes | None = None) -> plt.Axes:
+    """Accuracy against the number of labels, one line per method, its spread as a band.
+
+    Lesson 8's learning curves: the line joins the mean over the label draws, the band spans
+    the lowest to the highest draw; the x axis is logarithmic.
+
+    Args:
+        results: a pandas DataFrame with one row per (method, labels, draw) and the columns
+            named by ``x``, ``y`` and ``hue``.
+    """
+    import seaborn as sns
+
+    missing = [c for c in (x, y, hue) if c not in results.columns]
+    if missing:
+        raise ValueError(f"plot_label_curves: results lack the column(s) {missing}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    sns.lineplot(data=results, x=x, y=y, hue=hue, style=hue, markers=True, dashes=False,
+                 errorbar=("pi", 100), ax=ax)
+    ax.set_xscale("log")
+    levels = np.sort(results[x].unique())
+    ax.set_xticks(levels, [f"{v:g}" for v in levels])
+    ax.set(title=title, xlabel=x, ylabel=y)
+    ax.legend(title=hue, loc="lower right")
     return ax
 
 

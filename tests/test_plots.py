@@ -41,7 +41,7 @@ def scored():
     return errors, y
 
 
-# --------------------------------------------------------------------------- style, images, history
+# ------------------------------------------------------------------------ style, images, history
 
 
 def test_set_style_uses_the_figure_dpi():
@@ -197,3 +197,33 @@ def test_threshold_explorer_builds_a_slider(scored):
     assert slider.description == "threshold"
     assert slider.min <= 2.0 <= slider.max
     assert slider.value == pytest.approx(2.0, abs=slider.step)
+
+
+def test_plot_neighbours_one_row_per_query_and_space_wrong_class_framed():
+    rng = np.random.default_rng(0)
+    queries = rng.random((2, 5, 5))
+    neighbours = {"pixels": rng.random((2, 3, 5, 5)), "code": rng.random((2, 3, 5, 5))}
+    correct = {"pixels": np.array([[True, False, True], [True, True, True]]),
+               "code": np.ones((2, 3), bool)}
+    fig = plots.plot_neighbours(queries, neighbours, correct=correct, title="Search")
+    axes = np.array(fig.axes).reshape(4, 4)
+    assert fig._suptitle.get_text() == "Search"
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["pixels", "code", "pixels", "code"]
+    red = matplotlib.colors.to_rgb("tab:red")
+    assert axes[0, 2].spines["left"].get_edgecolor()[:3] == pytest.approx(red, abs=0.01)
+    assert axes[0, 1].spines["left"].get_edgecolor() != axes[0, 2].spines["left"].get_edgecolor()
+    with pytest.raises(ValueError, match="neighbours"):
+        plots.plot_neighbours(queries, {"pixels": rng.random((3, 3, 5, 5))})
+
+
+def test_plot_label_curves_log_axis_one_line_per_method():
+    import pandas as pd
+
+    rows = [{"method": m, "labels per class": n, "draw": d, "accuracy": 0.5 + 0.01 * d + 0.1 * i}
+            for i, m in enumerate(["a", "b"]) for n in (10, 100, 1000) for d in range(3)]
+    ax = plots.plot_label_curves(pd.DataFrame(rows), title="Curves")
+    assert ax.get_xscale() == "log" and ax.get_title() == "Curves"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert ax.get_xlabel() == "labels per class" and ax.get_ylabel() == "accuracy"
+    with pytest.raises(ValueError, match="column"):
+        plots.plot_label_curves(pd.DataFrame(rows).rename(columns={"accuracy": "acc"}), title="x")
