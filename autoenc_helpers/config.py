@@ -123,6 +123,18 @@ def resolve_seed(seed: int) -> int:
     return int(override)
 
 
+def _glibc(name: str):
+    """The C library's function ``name`` on Linux (glibc), else ``None``."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def lean_malloc(mmap_threshold: int = 4 * 2**20, max_arenas: int = 2) -> bool:
     """Let the C library return large freed buffers to the system at once, and keep few heaps
     (Linux, glibc).
@@ -148,13 +160,8 @@ def lean_malloc(mmap_threshold: int = 4 * 2**20, max_arenas: int = 2) -> bool:
     Returns:
         whether the mmap threshold was set.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     m_mmap_threshold, m_arena_max = -3, -8  # M_MMAP_THRESHOLD and M_ARENA_MAX in glibc's malloc.h
     if "MALLOC_ARENA_MAX" not in os.environ:
@@ -179,15 +186,8 @@ def free_memory() -> bool:
     import gc
 
     gc.collect()
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    return bool(trim(0))
+    trim = _glibc("malloc_trim")
+    return bool(trim(0)) if trim is not None else False
 
 
 def quiet_tensorflow() -> None:
