@@ -148,7 +148,7 @@ def lean_malloc(mmap_threshold: int = 4 * 2**20, max_arenas: int = 2) -> bool:
     stay in the heaps, where reusing them is fast (with glibc's starting value of 128 KiB,
     lesson 3 took 70 % longer). glibc also gives threads up to eight heaps ("arenas") per core,
     each holding on to its own freed memory; ``max_arenas`` heaps are plenty for a 2-core
-    laptop (lesson 8's peak fell by about 100 MB, its time unchanged). Both take effect at once,
+    laptop (lesson 8's peak fell by about 70 MB, its time unchanged). Both take effect at once,
     for every thread created later; the package calls this when imported, before TensorFlow
     starts its threads. A setting in the environment (``MALLOC_MMAP_THRESHOLD_``,
     ``MALLOC_ARENA_MAX``) wins over this one; other systems are left alone.
@@ -177,7 +177,7 @@ def free_memory() -> bool:
     Freed memory that lies between blocks still in use stays in the process (glibc returns
     only the top of a heap on its own); ``malloc_trim(0)`` releases those pages too. Call it
     between the phases of a long lesson, before a memory-hungry step, to lower the peak that
-    Binder's 2 GB limit sees (lesson 8 calls it before its test section). It takes
+    Binder's 2 GB limit sees (lessons 1, 7 and 8 call it between phases). It takes
     milliseconds and changes no result.
 
     Returns:
