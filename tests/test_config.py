@@ -223,3 +223,36 @@ def test_free_memory_hands_freed_heap_pages_back():
                          check=True).stdout.split()
     released, freed_mb = int(out[0]), int(out[1])
     assert released == 1 and freed_mb > 100, out
+
+
+_WARNING_PROBE = textwrap.dedent("""
+    import warnings
+    from autoenc_helpers.config import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    pairs = tf.data.Dataset.from_tensor_slices((np.ones((8, 2), "float32"),
+                                                np.ones((8, 1), "float32"))).batch(4)
+    seen = []
+    old = warnings.showwarning
+    warnings.showwarning = lambda message, *args, **kwargs: seen.append(str(message))
+    model.fit(pairs, epochs=1, verbose=0)                              # known length
+    model.fit(pairs.filter(lambda x, y: True), epochs=1, verbose=0)    # unknown length
+    model.fit(pairs, steps_per_epoch=5, epochs=1, verbose=0)           # asks for too many
+    warnings.showwarning = old
+    print(sum("shuffle=True" in m for m in seen), sum("ran out of data" in m for m in seen))
+""")
+
+
+def test_quiet_tensorflow_mutes_the_shuffle_warning_only():
+    """Keras' needless "shuffle=True was passed" warning is muted; its "input ran out of data"
+    warning, a real sign of a pipeline shorter than asked for, still reaches the student."""
+    out = subprocess.run([sys.executable, "-c", _WARNING_PROBE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    shuffle, ran_out = int(out[0]), int(out[1])
+    assert shuffle == 0 and ran_out >= 1, out
