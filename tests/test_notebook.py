@@ -1,13 +1,18 @@
-"""``show_source``: a lesson that reuses a helper shows the helper's code."""
+"""``show_source``: a lesson that reuses a helper shows the helper's code; and every helper
+a notebook calls exists."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
+import json
+import re
+from pathlib import Path
 
 import IPython.display
 import pytest
 
-import autoenc_helpers
 from autoenc_helpers.anomaly import ReconstructionAnomalyDetector
 from autoenc_helpers.models import conv_autoencoder
 from autoenc_helpers.notebook import show_source
@@ -42,8 +47,49 @@ def test_show_source_prints_plain_text_outside_a_notebook(capsys):
     assert out.startswith("def conv_autoencoder(") and "layers.Conv2D(" in out
 
 
-def test_the_package_exports_show_source():
-    assert autoenc_helpers.show_source is show_source
+def _helpers_used(source: str) -> set[tuple[str, str]]:
+    """``{(module, name)}`` for every helper a notebook's code reaches: ``ah.name``,
+    ``module.name`` for ``from autoenc_helpers import module``, and the names of ``from
+    autoenc_helpers.module import (a, b)``; ``module`` is ``""`` for the package itself."""
+    used = {("", name) for name in re.findall(r"\bah\.(\w+)", source)}
+    for names in re.findall(r"^from autoenc_helpers import ([\w, ]+)$", source, re.M):
+        for module in (n.strip() for n in names.split(",")):
+            used.add(("", module))
+            used |= {(module, name) for name in re.findall(rf"(?<![\w.]){module}\.(\w+)",
+                                                           source)}
+    for module, names in re.findall(r"^from autoenc_helpers\.(\w+) import (\([^)]*\)|.*)$",
+                                    source, re.M):
+        used |= {(module, n.strip()) for n in names.strip("()").split(",") if n.strip()}
+    return used
+
+
+def test_the_parser_finds_every_form_of_use():
+    source = ("import autoenc_helpers as ah\nah.setup(1)\n"
+              "from autoenc_helpers import data, plots\nx = data.load(); plots.show(x)\n"
+              "from autoenc_helpers.anomaly import (A, b,\n    c)\n")
+    assert _helpers_used(source) == {("", "setup"), ("", "data"), ("", "plots"),
+                                     ("data", "load"), ("plots", "show"), ("anomaly", "A"),
+                                     ("anomaly", "b"), ("anomaly", "c")}
+
+
+def _exists(module: str, name: str) -> bool:
+    """Whether ``autoenc_helpers[.module].name`` exists (an attribute or a sub-module)."""
+    package = f"autoenc_helpers.{module}" if module else "autoenc_helpers"
+    if hasattr(importlib.import_module(package), name):
+        return True
+    return importlib.util.find_spec(f"{package}.{name}") is not None if not module else False
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "notebooks").glob(
+    "[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_every_helper_a_notebook_calls_exists(path):
+    """A helper renamed or removed in the package fails here, with the notebook and the name,
+    not minutes into a notebook run."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    missing = sorted(f"{module or 'autoenc_helpers'}.{name}"
+                     for module, name in _helpers_used(source) if not _exists(module, name))
+    assert not missing, f"{path.name} calls helpers the package does not have: {missing}"
 
 
 @pytest.mark.parametrize("obj", [len, 3, "def f(): pass"])
