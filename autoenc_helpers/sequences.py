@@ -23,6 +23,96 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from autoenc_helpers.data import Splits
+
+# --------------------------------------------------------------------------- the synthetic series
+
+#: The families of :func:`make_signals`, indexed by label: ``(waveform, period in samples)``.
+#: The two sines are the tutorial's periods of 20 and 80 samples, sampled half as often.
+SIGNAL_FAMILIES: tuple[tuple[str, float], ...] = (
+    ("sine", 10.0), ("sine", 40.0), ("square", 20.0), ("sawtooth", 20.0),
+)
+_WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
+
+
+def signal_names(families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES) -> list[str]:
+    """Readable names of the families, indexed by label, e.g. ``"sine, period 10"``."""
+    return [f"{kind}, period {period:g}" for kind, period in families]
+
+
+def _waveform(kind: str, cycles: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One of :data:`_WAVEFORMS` in [-1, 1] at the given (fractional) numbers of cycles."""
+    frac = cycles - np.floor(cycles)
+    if kind == "sine":
+        return np.sin(2 * np.pi * cycles)
+    if kind == "square":
+        return np.where(frac < 0.5, 1.0, -1.0)
+    if kind == "sawtooth":
+        return 2.0 * frac - 1.0
+    return 1.0 - 4.0 * np.abs(frac - 0.5)  # triangle
+
+
+def make_signals(n_per_family: int, length: int = 50, seed: int | np.random.Generator = 0,
+                 noise: float = 0.1, families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES,
+                 period_jitter: float = 0.1, amplitude_jitter: float = 0.2
+                 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Labelled synthetic series: every series is drawn on its own, never cut from another.
+
+    Each series of family ``(kind, period)`` is ``a * waveform(t / p + phase) + noise`` with
+    a random phase in [0, 1), a period ``p`` within ``period_jitter`` (relative) of the
+    family's, an amplitude ``a`` within ``amplitude_jitter`` of 1, and Gaussian noise of
+    standard deviation ``noise``. The same arguments always give the same series.
+
+    Args:
+        n_per_family: series per family. length: samples per series.
+        seed: an integer, or a NumPy ``Generator`` to draw from.
+        families: ``(waveform, period)`` pairs, waveform one of ``"sine"``, ``"square"``,
+            ``"sawtooth"``, ``"triangle"``; the label of a series is its family's index.
+
+    Returns:
+        ``(x, y)``: ``x`` ``(n_per_family * len(families), length)`` float32, ``y`` the
+        ``(n,)`` int64 labels; rows in random order.
+    """
+    if n_per_family < 1 or length < 2:
+        raise ValueError(f"need n_per_family >= 1 and length >= 2, got {n_per_family} "
+                         f"and {length}.")
+    if noise < 0 or not 0 <= period_jitter < 1 or not 0 <= amplitude_jitter < 1:
+        raise ValueError("noise must be >= 0 and the jitters in [0, 1), got "
+                         f"{noise}, {period_jitter}, {amplitude_jitter}.")
+    for kind, period in families:
+        if kind not in _WAVEFORMS or not period > 0:
+            raise ValueError(f"unknown family ({kind!r}, {period}): waveform one of "
+                             f"{_WAVEFORMS} and a positive period.")
+    rng = np.random.default_rng(seed)
+    t = np.arange(length, dtype=np.float64)
+    xs, ys = [], []
+    for label, (kind, period) in enumerate(families):
+        shape = (n_per_family, 1)
+        periods = period * rng.uniform(1 - period_jitter, 1 + period_jitter, shape)
+        phases = rng.uniform(0.0, 1.0, shape)
+        amplitudes = rng.uniform(1 - amplitude_jitter, 1 + amplitude_jitter, shape)
+        clean = amplitudes * _waveform(kind, t / periods + phases)
+        xs.append(clean + noise * rng.standard_normal((n_per_family, length)))
+        ys.append(np.full(n_per_family, label, np.int64))
+    order = rng.permutation(n_per_family * len(families))
+    return np.concatenate(xs).astype(np.float32)[order], np.concatenate(ys)[order]
+
+
+def make_signal_splits(n_train: int, n_val: int, n_test: int, length: int = 50, seed: int = 0,
+                       **kwargs) -> Splits:
+    """Train, validation and test sets of :func:`make_signals`, ``n_*`` series per family, as a
+    :class:`autoenc_helpers.data.Splits` (``x_*``: ``(n, length)``, ``y_*``: ``(n,)``).
+
+    The three parts come from three independent random streams (``SeedSequence(seed).spawn``):
+    separate series, never windows of one long series, so nothing seen in training reappears
+    in validation or test. ``kwargs`` go to :func:`make_signals`.
+    """
+    streams = np.random.SeedSequence(seed).spawn(3)
+    parts = [make_signals(n, length, seed=np.random.default_rng(s), **kwargs)
+             for n, s in zip((n_train, n_val, n_test), streams)]
+    return Splits(*parts[0], *parts[1], *parts[2])
+
+
 # --------------------------------------------------------------------------- input checks
 
 
