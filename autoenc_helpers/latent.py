@@ -1,7 +1,8 @@
-"""Latent-space helpers for lesson 3: encode in batches, interpolate, map with t-SNE, score a
-map, and make out-of-distribution inputs for an autoencoder-based novelty detector.
+"""Latent-space helpers for lesson 3: reconstruction snapshots, class means, t-SNE maps and
+their scores, and out-of-distribution inputs for an autoencoder-based novelty detector.
 
-Images are ``(n, h, w)`` arrays, uint8 in [0, 255] or float in [0, 1]; codes are ``(n, d)``.
+Images are ``(n, h, w)`` arrays, uint8 in [0, 255] or float in [0, 1]; codes are ``(n, d)``,
+as :func:`autoenc_helpers.models.encode` returns them.
 """
 
 from __future__ import annotations
@@ -38,61 +39,7 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
             self.snapshots[epoch + 1] = np.asarray(out, np.float32)
 
 
-# --------------------------------------------------------------------------- encode, interpolate
-
-
-def encode(encoder, x: NDArray, batch_size: int = 1000) -> NDArray[np.float32]:
-    """Codes of ``x``, one batch at a time (uint8 batches are scaled to [0, 1] on the fly).
-
-    Args:
-        encoder: a Keras model, or any function from a float batch ``(b, h, w)`` to ``(b, d)``.
-        x: ``(n, h, w)`` images matching the encoder's input shape.
-
-    Returns:
-        ``(n, d)`` float32 codes.
-
-    Raises:
-        ValueError: ``x`` does not have the encoder's input shape, or ``batch_size < 1``.
-    """
-    x = np.asarray(x)
-    expected = getattr(encoder, "input_shape", None)
-    if expected is not None and (x.ndim != len(expected)
-                                 or tuple(x.shape[1:]) != tuple(expected[1:])):
-        raise ValueError(f"encode: the encoder expects inputs of shape (n, "
-                         f"{', '.join(map(str, expected[1:]))}), got an array of shape {x.shape}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    fn = getattr(encoder, "predict_on_batch", encoder)
-    chunks = [np.asarray(fn(to_float(x[i:i + batch_size])), np.float32)
-              for i in range(0, len(x), batch_size)]
-    if not chunks:
-        raise ValueError("encode: got no inputs (an empty array).")
-    codes = np.concatenate(chunks)
-    return codes.reshape(len(x), -1)
-
-
-def interpolate(a: NDArray, b: NDArray, n_steps: int = 10) -> NDArray[np.float32]:
-    """Points on the straight line from ``a`` to ``b``, both included.
-
-    Works for codes ``(d,)`` and for images ``(h, w)`` (interpolation in pixel space) alike.
-
-    Returns:
-        ``(n_steps, *a.shape)`` float32: ``out[0] == a``, ``out[-1] == b``, evenly spaced.
-
-    Raises:
-        ValueError: ``a`` and ``b`` differ in shape, or ``n_steps < 2``.
-    """
-    a = np.asarray(a, np.float32)
-    b = np.asarray(b, np.float32)
-    if a.shape != b.shape:
-        raise ValueError(f"interpolate: both ends must have the same shape, got {a.shape} "
-                         f"and {b.shape} (pass single codes, e.g. z[i], not z[i:i+1] and z[j]).")
-    if n_steps < 2:
-        raise ValueError(f"n_steps must be at least 2 (the two ends), got {n_steps}.")
-    t = np.linspace(0.0, 1.0, n_steps, dtype=np.float32).reshape((-1,) + (1,) * a.ndim)
-    out = (1.0 - t) * a + t * b
-    out[0], out[-1] = a, b  # exact ends, whatever the rounding
-    return out
+# --------------------------------------------------------------------------- class means
 
 
 def class_means(z: NDArray, y: NDArray) -> NDArray[np.float32]:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 from keras import layers
+from numpy.typing import NDArray
 
 from autoenc_helpers.data import to_float
 
@@ -160,6 +161,62 @@ def conv_autoencoder(input_shape: Sequence[int] = (28, 28), filters: Sequence[in
     y = layers.Reshape((h, w), name="drop_channel")(y)
     decoder = keras.Model(code, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 3: codes
+
+
+def encode(encoder, x, batch_size: int = 1000) -> NDArray[np.float32]:
+    """The codes of ``x``, one batch at a time, as an ``(n, d)`` float32 array.
+
+    Defined in lesson 3 (codes of images); lesson 5 encodes series with it, lessons 7 and 8
+    reuse it. A Keras model is called directly on each batch with ``training=False`` (no
+    ``predict`` function is traced, so encoding with many encoders stays cheap); any other
+    function from a batch to codes works too, e.g. ``lambda b: vae_encoder(b)[0]``.
+
+    Args:
+        encoder: a Keras model, or a function from a float32 batch ``(b, ...)`` to codes.
+        x: ``(n, ...)`` inputs of the encoder's input shape: images ``(n, h, w)``, uint8
+            (each batch is scaled to [0, 1] on the fly by
+            :func:`autoenc_helpers.data.to_float`) or float already in [0, 1]; or series
+            ``(n, timesteps[, n_features])`` (float, any range). Float inputs are used as
+            they are.
+        batch_size: examples per call.
+
+    Returns:
+        ``(n, d)`` float32 codes; a code with more axes (a feature map ``(n, h', w', c)``
+        or ``(n, t', c)``) is flattened to ``(n, h' * w' * c)``.
+
+    Raises:
+        ValueError: ``x`` is empty, holds NaN or infinite values, or does not have the
+            encoder's input shape; or ``batch_size < 1``.
+    """
+    x = np.asarray(x)
+    expected = getattr(encoder, "input_shape", None)
+    if expected is not None and not isinstance(expected, tuple):
+        expected = None  # several inputs: the encoder checks them itself
+    if expected is not None and (x.ndim != len(expected)
+                                 or tuple(x.shape[1:]) != tuple(expected[1:])):
+        raise ValueError(f"encode: the encoder expects inputs of shape (n, "
+                         f"{', '.join(map(str, expected[1:]))}), got an array of shape {x.shape}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if len(x) == 0:
+        raise ValueError("encode: got no inputs (an empty array).")
+    if x.dtype != np.uint8:
+        x = np.asarray(x, np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError("encode: the inputs contain NaN or infinite values; clean or "
+                             "impute them first.")
+    if isinstance(encoder, keras.Model):
+        def call(batch):
+            return encoder(batch, training=False)
+    else:
+        call = encoder
+    chunks = [np.asarray(call(to_float(batch) if batch.dtype == np.uint8 else batch), np.float32)
+              for batch in (x[i:i + batch_size] for i in range(0, len(x), batch_size))]
+    codes = np.concatenate(chunks)
+    return codes.reshape(len(codes), -1)
 
 
 # --------------------------------------------------------------------------- lesson 6: penalties

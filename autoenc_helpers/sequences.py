@@ -153,17 +153,6 @@ def _features(f: ArrayLike, name: str) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------- what the code knows
 
 
-def encode(encoder, x: ArrayLike, batch_size: int = 1024) -> NDArray[np.float32]:
-    """The ``(n, code_size)`` codes of ``(n, timesteps[, n_features])`` series (a feature-map
-    code is flattened). ``encoder``: a Keras model taking the shape ``x`` has."""
-    arr = np.asarray(x, dtype=np.float32)
-    as_sequences(arr)  # validation only: the encoder decides whether it wants a feature axis
-    # called directly, batch by batch: encoding with many encoders traces no predict functions
-    z = np.concatenate([np.asarray(encoder(arr[i:i + batch_size], training=False), np.float32)
-                        for i in range(0, len(arr), batch_size)])
-    return z.reshape(len(z), -1)
-
-
 def linear_probe(train_features: ArrayLike, y_train: ArrayLike, test_features: ArrayLike,
                  y_test: ArrayLike) -> float:
     """Test accuracy of a linear probe: standardisation and a logistic regression fitted on
