@@ -1,25 +1,24 @@
-"""Sequence autoencoders (lesson 5): input checks, what a code knows, and the lesson's figures.
+"""Sequence autoencoders (lesson 5): the synthetic series, input checks, what a code knows.
 
 The models themselves live in :mod:`autoenc_helpers.models` (:func:`~autoenc_helpers.models.
 recurrent_autoencoder`, :func:`~autoenc_helpers.models.conv1d_autoencoder`,
-:func:`~autoenc_helpers.models.conditional_recurrent_autoencoder`) and the synthetic series in
-:mod:`autoenc_helpers.data` (:func:`~autoenc_helpers.data.make_signal_splits`). This module holds:
+:func:`~autoenc_helpers.models.conditional_recurrent_autoencoder`; codes come from
+:func:`~autoenc_helpers.models.encode`), the lesson's figures in :mod:`autoenc_helpers.plots`.
+This module holds:
 
+- :func:`make_signals` and :func:`make_signal_splits`: labelled synthetic series
+  (:data:`SIGNAL_FAMILIES`, named by :func:`signal_names`), the three parts drawn independently
+  (an :class:`autoenc_helpers.data.Splits`);
 - :func:`as_sequences`: ``(n, T)`` or ``(n, T, F)`` arrays checked and shaped for a sequence
   model, with a clear ``ValueError`` for a wrong rank or a NaN;
-- :func:`encode`, :func:`linear_probe` and :func:`pca_features`: how much of the labels a
-  linear classifier can read from codes, raw samples or their principal components;
+- :func:`linear_probe` and :func:`pca_features`: how much of the labels a linear classifier
+  can read from codes, raw samples or their principal components;
 - :func:`code_ablation`: what a decoder makes of its own code, a zero code and another
-  series' code;
-- figures: :func:`plot_signal_examples`, :func:`plot_code_map` and
-  :func:`plot_sequence_reconstructions`.
+  series' code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -219,73 +218,3 @@ def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike 
         y = np.concatenate([np.asarray(part, np.float32) for part in parts])
         out[label] = float(np.mean((y.reshape(target.shape) - target) ** 2))
     return out
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_family: int = 3,
-                         title: str = "Example series of each family") -> plt.Figure:
-    """One panel per family with its first ``per_family`` series.
-
-    Args:
-        x: ``(n, T)`` series. y: ``(n,)`` labels indexing ``names``.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
-        for row in x[y == label][:per_family]:
-            ax.plot(row, lw=1.2)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_code_map(codes: NDArray, y: NDArray, names: Sequence[str], title: str,
-                  ax: plt.Axes | None = None) -> plt.Axes:
-    """The codes projected on their first two principal components, coloured by family.
-
-    Args:
-        codes: ``(n, d)`` codes (``d >= 2``). y: ``(n,)`` labels indexing ``names``.
-    """
-    from sklearn.decomposition import PCA
-
-    z = _features(codes, "codes")
-    xy = PCA(n_components=2, random_state=0).fit_transform(z)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5))
-    y = np.asarray(y)
-    for label, name in enumerate(names):
-        pts = xy[y == label]
-        ax.scatter(pts[:, 0], pts[:, 1], s=8, alpha=0.7, label=name)
-    ax.set(title=title, xlabel="principal component 1", ylabel="principal component 2")
-    ax.legend(fontsize=8, markerscale=2)
-    return ax
-
-
-def plot_sequence_reconstructions(x: NDArray, reconstructions: Mapping[str, NDArray],
-                                  y: NDArray, names: Sequence[str],
-                                  title: str = "Test series and their reconstructions"
-                                  ) -> plt.Figure:
-    """One panel per family: its first series in ``x`` and each model's reconstruction of it.
-
-    Args:
-        x: ``(n, T)`` series. reconstructions: ``{"model": (n, T) array}``. y: ``(n,)`` labels.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
-        i = int(np.flatnonzero(y == label)[0])
-        ax.plot(x[i], color="black", lw=1.5, label="input")
-        for model, rec in reconstructions.items():
-            ax.plot(np.asarray(rec)[i].reshape(-1), lw=1.3, label=model)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig

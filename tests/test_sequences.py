@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoenc_helpers import data, models, sequences
+from autoenc_helpers import models, sequences
 from exercise_asserts import assert_fails, assert_solutions_pass
 
 # --------------------------------------------------------------------------- signal generator
