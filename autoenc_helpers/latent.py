@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autoenc_helpers.data import to_float
+from autoenc_helpers.metrics import check_codes
 
 
 class ReconstructionSnapshots(keras.callbacks.Callback):
@@ -44,20 +45,16 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
 
 def class_means(z: NDArray, y: NDArray) -> NDArray[np.float32]:
     """Mean code of each class ``0 .. y.max()``: ``(n_classes, d)`` from ``(n, d)`` codes."""
-    z, y = _check_codes(z, y, "class_means")
+    z, y = _codes_and_labels(z, y, "class_means")
     return np.stack([z[y == c].mean(axis=0) for c in range(int(y.max()) + 1)]).astype(np.float32)
 
 
 # ------------------------------------------------------------------------ maps and their quality
 
 
-def _check_codes(z: NDArray, y: NDArray | None = None, who: str = "") -> tuple[NDArray, NDArray]:
-    z = np.asarray(z)
-    if z.ndim != 2:
-        raise ValueError(f"{who}: expected codes of shape (n, d), got an array of shape "
-                         f"{z.shape}; flatten images first, e.g. x.reshape(len(x), -1).")
-    if not np.isfinite(z).all():
-        raise ValueError(f"{who}: the codes contain NaN or infinite values.")
+def _codes_and_labels(z: NDArray, y: NDArray | None, who: str) -> tuple[NDArray, NDArray]:
+    """``(z, y)`` checked: :func:`~autoenc_helpers.metrics.check_codes`, and ``(n,)`` labels."""
+    z = check_codes(z, who)
     if y is not None:
         y = np.asarray(y)
         if y.shape != (len(z),):
@@ -85,7 +82,7 @@ def tsne_2d(z: NDArray, random_state: int = 0, n_jobs: int = 2, perplexity: floa
     """
     from openTSNE import TSNE
 
-    z, _ = _check_codes(z, None, "tsne_2d")
+    z, _ = _codes_and_labels(z, None, "tsne_2d")
     if len(z) <= 3 * perplexity:
         raise ValueError(f"tsne_2d: need more than 3 * perplexity = {3 * perplexity:g} points, "
                          f"got {len(z)}; lower the perplexity.")
@@ -102,8 +99,8 @@ def knn_accuracy(z_train: NDArray, y_train: NDArray, z_test: NDArray, y_test: ND
     ``(z_test, y_test)``: how well codes of the same label cluster. Codes are ``(n, d)``."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    z_train, y_train = _check_codes(z_train, y_train, "knn_accuracy")
-    z_test, y_test = _check_codes(z_test, y_test, "knn_accuracy")
+    z_train, y_train = _codes_and_labels(z_train, y_train, "knn_accuracy")
+    z_test, y_test = _codes_and_labels(z_test, y_test, "knn_accuracy")
     if z_train.shape[1] != z_test.shape[1]:
         raise ValueError(f"knn_accuracy: training codes have {z_train.shape[1]} dimensions, "
                          f"test codes {z_test.shape[1]}.")
@@ -117,7 +114,7 @@ def knn_cv_accuracy(z: NDArray, y: NDArray, k: int = 5, folds: int = 5, seed: in
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    z, y = _check_codes(z, y, "knn_cv_accuracy")
+    z, y = _codes_and_labels(z, y, "knn_cv_accuracy")
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(KNeighborsClassifier(k), z, y, cv=cv).mean())
 

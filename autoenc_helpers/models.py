@@ -476,19 +476,12 @@ class ContractiveAutoencoder(PenalisedAutoencoder):
 _RECURRENT_CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
 
 
-def _sequence_input(timesteps: int, n_features: int, flat: bool) -> tuple[keras.KerasTensor,
-                                                                         keras.KerasTensor]:
-    """The input of a sequence model and the same tensor as ``(batch, timesteps, n_features)``;
-    validates the sizes."""
+def _sequence_input(timesteps: int, n_features: int) -> keras.KerasTensor:
+    """The ``(batch, timesteps, n_features)`` input of a sequence model; validates the sizes."""
     if int(timesteps) < 2 or int(n_features) < 1:
         raise ValueError(f"need timesteps >= 2 and n_features >= 1, got {timesteps} and "
                          f"{n_features}.")
-    if flat and n_features != 1:
-        raise ValueError(f"flat=True takes (n, timesteps) signals, so n_features must be 1, "
-                         f"got {n_features}.")
-    inputs = keras.Input((timesteps,) if flat else (timesteps, n_features), name="input")
-    x = layers.Reshape((timesteps, 1), name="to_steps")(inputs) if flat else inputs
-    return inputs, x
+    return keras.Input((timesteps, n_features), name="input")
 
 
 def _cell(cell: str) -> type[layers.Layer]:
@@ -505,7 +498,7 @@ def _code_to_states(code, units: int, cell: str) -> list:
 
 
 def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
-                          units: int = 32, cell: str = "lstm", flat: bool = False,
+                          units: int = 32, cell: str = "lstm",
                           name: str = "recurrent_ae") -> Models:
     """A recurrent sequence autoencoder. Defined in lesson 5.
 
@@ -521,16 +514,14 @@ def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int =
         timesteps: length of the sequences. n_features: values per time step.
         latent_dim: size of the code. units: width of both recurrent layers.
         cell: ``"lstm"`` or ``"gru"``, for both encoder and decoder.
-        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1) instead
-            of ``(n, timesteps, n_features)``.
 
     Returns:
-        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` (or ``(n,
-        timesteps)`` when ``flat``) to the same shape, to ``(n, latent_dim)``, and back.
+        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` to the same shape,
+        to ``(n, latent_dim)``, and back.
     """
     rnn = _cell(cell)
-    inputs, x = _sequence_input(timesteps, n_features, flat)
-    x = rnn(units, name=f"enc_{cell}")(x)  # return_sequences=False: one vector per sequence
+    inputs = _sequence_input(timesteps, n_features)
+    x = rnn(units, name=f"enc_{cell}")(inputs)  # return_sequences=False: one vector per sequence
     code = layers.Dense(latent_dim, name="code")(x)
     encoder = keras.Model(inputs, code, name="encoder")
 
@@ -539,69 +530,55 @@ def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int =
     y = layers.RepeatVector(timesteps, name="repeat")(latent)  # (n, timesteps, latent_dim)
     y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
     y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
-    if flat:
-        y = layers.Reshape((timesteps,), name="to_signal")(y)
     decoder = keras.Model(latent, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
 
 
 def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[int] = (16, 32),
                        kernel_size: int = 7, latent_dim: int | None = None,
-                       hidden: Sequence[int] = (), output_activation: str | None = None,
-                       flat: bool = False, name: str = "conv1d_ae") -> Models:
+                       name: str = "conv1d_ae") -> Models:
     """A 1-D convolutional sequence autoencoder: strided ``Conv1D`` down, ``Conv1DTranspose``
     up. Defined in lesson 5.
 
     Each entry of ``filters`` halves the length (140 -> 70 -> 35 for two entries); the decoder
-    doubles it as often, and a last ``Conv1D`` maps each step to ``n_features`` values.
+    doubles it as often, and a last linear ``Conv1D`` maps each step to ``n_features`` values
+    (signals of any range).
 
     Args:
         timesteps: length of the sequences, divisible by ``2 ** len(filters)``.
         n_features: values per time step. filters: channels of the encoder's strided
             convolutions; the decoder mirrors them. kernel_size: width of every filter.
         latent_dim: ``None`` keeps the code as a feature map ``(timesteps / 2**k,
-            filters[-1])``; an integer adds a dense bottleneck of that size.
-        hidden: with ``latent_dim``, widths of ReLU ``Dense`` layers between the flattened
-            feature maps and the code (the decoder mirrors them).
-        output_activation: ``None`` for signals of any range, ``"sigmoid"`` for [0, 1].
-        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1).
+            filters[-1])``; an integer adds a dense bottleneck of that size (``Flatten``,
+            then a linear ``Dense``; the decoder's ``Dense`` layer, ReLU, goes back).
 
     Returns:
         ``(autoencoder, encoder, decoder)``; the autoencoder maps ``(n, timesteps,
-        n_features)`` (or ``(n, timesteps)`` when ``flat``) to the same shape.
+        n_features)`` to the same shape, the encoder to ``(n, latent_dim)`` or the feature
+        map.
     """
     factor = 2 ** len(filters)
     if int(timesteps) % factor:
         raise ValueError(f"timesteps={timesteps} must be divisible by {factor} for "
                          f"{len(filters)} stride-2 layers.")
-    inputs, x = _sequence_input(timesteps, n_features, flat)
+    inputs = x = _sequence_input(timesteps, n_features)
     for i, f in enumerate(filters):
         x = layers.Conv1D(f, kernel_size, strides=2, padding="same", activation="relu",
                           name=f"enc_conv_{i}")(x)
-    if hidden and latent_dim is None:
-        raise ValueError("hidden layers need a dense code: pass latent_dim too.")
     fmap = (timesteps // factor, int(filters[-1]))
     if latent_dim is not None:
-        x = layers.Flatten()(x)
-        for i, width in enumerate(hidden):
-            x = layers.Dense(width, activation="relu", name=f"enc_dense_{i}")(x)
-        x = layers.Dense(latent_dim, name="code")(x)
+        x = layers.Dense(latent_dim, name="code")(layers.Flatten()(x))
     encoder = keras.Model(inputs, x, name="encoder")
 
     latent = keras.Input((latent_dim,) if latent_dim is not None else fmap, name="code")
     y = latent
     if latent_dim is not None:
-        for i, width in enumerate(reversed(hidden)):
-            y = layers.Dense(width, activation="relu", name=f"dec_dense_{i}")(y)
         y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_fmap")(y)
         y = layers.Reshape(fmap)(y)
     for i, f in enumerate(reversed(filters)):
         y = layers.Conv1DTranspose(f, kernel_size, strides=2, padding="same",
                                    activation="relu", name=f"dec_deconv_{i}")(y)
-    y = layers.Conv1D(n_features, kernel_size, padding="same", activation=output_activation,
-                      name="per_step")(y)
-    if flat:
-        y = layers.Reshape((timesteps,), name="to_signal")(y)
+    y = layers.Conv1D(n_features, kernel_size, padding="same", name="per_step")(y)
     decoder = keras.Model(latent, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
 
@@ -633,8 +610,8 @@ def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, laten
         (``reverse_and_delay(x)``), returning ``(n, timesteps, n_features)`` in forward order.
     """
     rnn = _cell(cell)
-    inputs, x = _sequence_input(timesteps, n_features, flat=False)
-    h = rnn(units, name=f"enc_{cell}")(x)
+    inputs = _sequence_input(timesteps, n_features)
+    h = rnn(units, name=f"enc_{cell}")(inputs)
     code = layers.Dense(latent_dim, name="code")(h)
     encoder = keras.Model(inputs, code, name="encoder")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -103,13 +104,6 @@ def test_recurrent_autoencoder_shapes(cell):
     assert not enc_rnn.return_sequences and dec_rnn.return_sequences
 
 
-def test_recurrent_autoencoder_flat_signals():
-    ae, enc, _ = models.recurrent_autoencoder(10, latent_dim=2, units=3, flat=True)
-    x = np.zeros((4, 10), "float32")
-    assert ae.predict(x, verbose=0).shape == (4, 10)
-    assert enc.predict(x, verbose=0).shape == (4, 2)
-
-
 @pytest.mark.parametrize("latent_dim, code_shape", [(None, (5, 8)), (6, (6,))])
 def test_conv1d_autoencoder_shapes(latent_dim, code_shape):
     ae, enc, dec = models.conv1d_autoencoder(20, n_features=3, filters=(4, 8), kernel_size=3,
@@ -120,11 +114,12 @@ def test_conv1d_autoencoder_shapes(latent_dim, code_shape):
     assert dec.output_shape == (None, 20, 3)
 
 
-def test_conv1d_autoencoder_flat_ecg_shape_and_sigmoid():
-    ae, _, _ = models.conv1d_autoencoder(140, filters=(4, 8), latent_dim=8,
-                                         output_activation="sigmoid", flat=True)
-    y = ae.predict(np.random.default_rng(0).normal(size=(3, 140)).astype("float32"), verbose=0)
-    assert y.shape == (3, 140) and (y >= 0).all() and (y <= 1).all()
+def test_conv1d_autoencoder_outputs_any_range():
+    """The last layer is linear: series are not squeezed into [0, 1]."""
+    ae, _, _ = models.conv1d_autoencoder(140, filters=(4, 8), latent_dim=8)
+    assert ae.get_layer("decoder").get_layer("per_step").activation is keras.activations.linear
+    y = ae.predict(np.random.default_rng(0).normal(size=(3, 140, 1)).astype("float32"), verbose=0)
+    assert y.shape == (3, 140, 1)
 
 
 def test_conditional_autoencoder_shapes_and_condition():
@@ -141,7 +136,6 @@ def test_conditional_autoencoder_shapes_and_condition():
 @pytest.mark.parametrize("call", [
     lambda: models.recurrent_autoencoder(1),
     lambda: models.recurrent_autoencoder(10, cell="rnn"),
-    lambda: models.recurrent_autoencoder(10, n_features=2, flat=True),
     lambda: models.conv1d_autoencoder(30, filters=(4, 8)),  # 30 not divisible by 4
     lambda: models.conditional_recurrent_autoencoder(10, n_features=0),
 ])
