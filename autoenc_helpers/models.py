@@ -23,6 +23,10 @@ from autoenc_helpers.data import to_float
 Models = tuple[keras.Model, keras.Model, keras.Model]
 
 
+# --------------------------------------------------------------------------- lesson 1: dense
+# An encoder and a decoder of dense layers, composed into one model.
+
+
 def compose(encoder: keras.Model, decoder: keras.Model, name: str = "autoencoder") -> keras.Model:
     """The autoencoder ``x -> decoder(encoder(x))``, sharing the two models' layers.
 
@@ -38,7 +42,7 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
                       hidden: Sequence[int] = (512,), activation: str | None = "relu",
                       output_activation: str | None = "sigmoid",
                       name: str = "dense_ae") -> Models:
-    """A fully connected autoencoder. Defined in lesson 1 (reused in lessons 4 and 7).
+    """A fully connected autoencoder. Defined in lesson 1 (reused in lessons 5, 7 and 8).
 
     Args:
         input_shape: shape of one example, e.g. ``(28, 28)`` images or ``(140,)`` signals;
@@ -71,6 +75,10 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
         y = layers.Reshape(input_shape)(y)
     decoder = keras.Model(latent, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 2: images
+# Strided Conv2D down, Conv2DTranspose up (lesson 3 adds a dense code).
 
 
 def _per_layer(value: int | Sequence[int], n: int, what: str) -> list[int]:
@@ -164,6 +172,7 @@ def conv_autoencoder(input_shape: Sequence[int] = (28, 28), filters: Sequence[in
 
 
 # --------------------------------------------------------------------------- lesson 3: codes
+# The encoder alone: codes of a data set, batch by batch.
 
 
 def encode(encoder, x, batch_size: int = 1000) -> NDArray[np.float32]:
@@ -219,259 +228,9 @@ def encode(encoder, x, batch_size: int = 1000) -> NDArray[np.float32]:
     return codes.reshape(len(codes), -1)
 
 
-# --------------------------------------------------------------------------- lesson 6: penalties
-# Regularised autoencoders: a wide sigmoid code kept from copying the input by a penalty
-# (sparse: L1 or KL; contractive: the encoder's Jacobian) instead of a narrow bottleneck.
-
-
-def single_layer_autoencoder(input_shape: Sequence[int] = (28, 28), code_size: int = 256,
-                             code_activation: str | None = "sigmoid",
-                             output_activation: str | None = "sigmoid",
-                             name: str = "single_layer_ae") -> Models:
-    """One dense layer in, one out: ``h = s(W x + b)``, ``x_hat = s(W' h + c)``.
-
-    Defined in lesson 6: the classic autoencoder of the sparse and contractive papers, whose
-    code may be wider than the data's intrinsic dimension because a penalty, not the code
-    size, keeps it from copying the input.
-
-    Args:
-        input_shape: shape of one example, e.g. ``(28, 28)`` or ``(140,)``; the encoder
-            flattens it and the decoder restores it.
-        code_size: number of code units ``d``.
-        code_activation: ``"sigmoid"`` keeps every unit in (0, 1), which the KL penalty and the
-            closed-form contractive penalty need.
-        output_activation: ``"sigmoid"`` for data scaled to [0, 1].
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``: ``(n, *input_shape) -> (n, *input_shape)``,
-        ``(n, *input_shape) -> (n, code_size)`` (last layer named ``"code"``) and
-        ``(n, code_size) -> (n, *input_shape)``; uncompiled.
-    """
-    input_shape = tuple(int(s) for s in input_shape)
-    if not input_shape or min(input_shape) < 1:
-        raise ValueError(f"input_shape must be a non-empty shape of positive sizes, "
-                         f"got {input_shape}.")
-    if int(code_size) < 1:
-        raise ValueError(f"code_size must be a positive integer, got {code_size}.")
-    inputs = keras.Input(input_shape, name="input")
-    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-    code = layers.Dense(int(code_size), activation=code_activation, name="code")(x)
-    encoder = keras.Model(inputs, code, name="encoder")
-
-    latent = keras.Input((int(code_size),), name="code")
-    y = layers.Dense(int(np.prod(input_shape)), activation=output_activation,
-                     name="pixels")(latent)
-    if len(input_shape) > 1:
-        y = layers.Reshape(input_shape, name="unflatten")(y)
-    decoder = keras.Model(latent, y, name="decoder")
-    return compose(encoder, decoder, name), encoder, decoder
-
-
-def l1_penalty(code):
-    """Mean over the batch of each code's L1 norm, ``mean_i sum_j |h_ij|``.
-
-    Defined in lesson 6. ``code``: ``(n, d)`` activations. Returns a scalar tensor.
-    """
-    return keras.ops.mean(keras.ops.sum(keras.ops.abs(code), axis=-1))
-
-
-def kl_sparsity_penalty(code, target: float):
-    """``sum_j KL(rho || rho_hat_j)``: pulls each unit's mean activation towards ``target``.
-
-    Defined in lesson 6. ``rho_hat_j`` is unit ``j``'s mean activation over the batch, and
-    ``KL(rho || q) = rho log(rho / q) + (1 - rho) log((1 - rho) / (1 - q))`` is the divergence
-    between two coins that come up 1 with probabilities ``rho`` and ``q``: zero when
-    ``q == rho``, growing steeply as ``q`` moves away.
-
-    Args:
-        code: ``(n, d)`` activations in (0, 1) (sigmoid units).
-        target: ``rho``, the wanted mean activation, in (0, 1).
-
-    Returns:
-        A scalar tensor.
-    """
-    eps = 1e-6
-    rho_hat = keras.ops.clip(keras.ops.mean(code, axis=0), eps, 1.0 - eps)
-    rho = target
-    return keras.ops.sum(rho * keras.ops.log(rho / rho_hat)
-                   + (1.0 - rho) * keras.ops.log((1.0 - rho) / (1.0 - rho_hat)))
-
-
-def contractive_penalty(code, kernel):
-    """Mean over the batch of ``||J_f(x)||_F^2`` for a dense sigmoid encoder, in closed form.
-
-    Defined in lesson 6. For ``h = sigmoid(W x + b)`` the Jacobian is
-    ``J[j, k] = dh_j / dx_k = h_j (1 - h_j) W[k, j]``, so its squared Frobenius norm is
-    ``sum_j (h_j (1 - h_j))^2 sum_k W[k, j]^2``: no derivative has to be computed.
-
-    Args:
-        code: ``(n, d)`` sigmoid activations ``h``.
-        kernel: ``(input_dim, d)`` weights ``W`` of the code layer (Keras' layout).
-
-    Returns:
-        A scalar tensor.
-    """
-    slope = keras.ops.square(code * (1.0 - code))            # (n, d): (h_j (1 - h_j))^2
-    column_norms = keras.ops.sum(keras.ops.square(kernel), axis=0)  # (d,): sum_k W[k, j]^2
-    return keras.ops.mean(keras.ops.sum(slope * column_norms, axis=-1))
-
-
-class PenalisedAutoencoder(keras.Model):
-    """An autoencoder trained on ``reconstruction + weight * penalty``, both logged.
-
-    Defined in lesson 6. The reconstruction term is the mean squared error over pixels and
-    images, like ``loss="mse"``; subclasses say what the penalty is (:meth:`penalty`).
-    ``compute_loss`` is overridden with ``keras.ops`` (no ``GradientTape``, as for lesson 7's
-    VAE): Keras' own training step calls it, so that ``fit``, ``evaluate`` and
-    ``steps_per_execution`` work as usual, and the history holds ``loss``, ``reconstruction``
-    and ``penalty`` (and their ``val_`` versions) separately. Calling the model returns the
-    reconstruction, so it can be used like any autoencoder (``predict``,
-    :func:`autoenc_helpers.metrics.reconstruction_errors`). Reused in lesson 7.
-
-    Args:
-        encoder: ``(n, *input_shape) -> (n, d)`` Keras model.
-        decoder: ``(n, d) -> (n, *input_shape)`` Keras model.
-        weight: the penalty's weight, ``>= 0`` (0 gives a plain autoencoder).
-
-    Compile it with an optimiser only: ``model.compile(optimizer="adam")``. The data may be
-    ``x`` or ``(x, target)`` batches.
-    """
-
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
-        super().__init__(**kwargs)
-        if not float(weight) >= 0:
-            raise ValueError(f"weight must be >= 0, got {weight}.")
-        if tuple(encoder.output_shape[1:]) != tuple(decoder.input_shape[1:]):
-            raise ValueError(f"the encoder's output {encoder.output_shape} does not fit the "
-                             f"decoder's input {decoder.input_shape}.")
-        self.encoder, self.decoder, self.weight = encoder, decoder, float(weight)
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        self.penalty_tracker = keras.metrics.Mean(name="penalty")
-
-    def penalty(self, x, code):
-        """The penalty for a batch: inputs ``x`` ``(n, ...)`` and their codes ``(n, d)``."""
-        raise NotImplementedError("a subclass says what the penalty is")
-
-    def call(self, x, training: bool = False):
-        return self.decoder(self.encoder(x, training=training), training=training)
-
-    def loss_terms(self, x, target=None, training: bool = False):
-        """``(reconstruction, penalty)`` of a batch ``x`` ``(n, ...)``, two scalar tensors;
-        ``target`` (the image the output should be) defaults to ``x``."""
-        code = self.encoder(x, training=training)
-        output = self.decoder(code, training=training)
-        target = x if target is None else target
-        return keras.ops.mean(keras.ops.square(target - output)), self.penalty(x, code)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction, penalty = self.loss_terms(x, y, training=training)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.penalty_tracker.update_state(penalty)
-        return reconstruction + self.weight * penalty
-
-    @property
-    def metrics(self):
-        return [*super().metrics, self.reconstruction_tracker, self.penalty_tracker]
-
-
-class L1SparseAutoencoder(PenalisedAutoencoder):
-    """Sparse autoencoder: penalty :func:`l1_penalty` of the code. Defined in lesson 6."""
-
-    def penalty(self, x, code):
-        return l1_penalty(code)
-
-
-class KLSparseAutoencoder(PenalisedAutoencoder):
-    """Sparse autoencoder: penalty :func:`kl_sparsity_penalty`, which pulls every unit's mean
-    activation towards ``target`` (``rho``, in (0, 1)). Defined in lesson 6.
-
-    The KL divergence between two coins needs activations in (0, 1): the encoder's last layer
-    must have a sigmoid activation (as :func:`single_layer_autoencoder`'s ``"code"`` layer
-    has), else a ``ValueError`` says so.
-    """
-
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float,
-                 target: float = 0.05, **kwargs):
-        super().__init__(encoder, decoder, weight, **kwargs)
-        if not 0.0 < float(target) < 1.0:
-            raise ValueError(f"target (rho) must lie in (0, 1), got {target}.")
-        code_layer = encoder.layers[-1]
-        activation = getattr(code_layer, "activation", None)
-        if activation is not keras.activations.sigmoid:
-            shown = getattr(activation, "__name__", "none")
-            raise ValueError("the KL sparsity penalty needs code activations in (0, 1): the "
-                             f"encoder's last layer {code_layer.name!r} must have a sigmoid "
-                             f"activation (single_layer_autoencoder's 'code' layer has one), "
-                             f"got activation {shown!r}.")
-        self.target = float(target)
-
-    def penalty(self, x, code):
-        return kl_sparsity_penalty(code, self.target)
-
-
-def relu_contractive_penalty(hidden, hidden_kernel, code_kernel):
-    """Mean over the batch of ``||J_f(x)||_F^2`` for lesson 1's dense encoder, in closed form.
-
-    Defined in lesson 7, for ``h = relu(W1 x + b1)`` and a linear code ``c = W2 h + b2``
-    (``models.dense_autoencoder`` with one hidden layer). The Jacobian is
-    ``J = W2^T diag(m) W1^T`` with ``m = 1[h > 0]``, so its squared norm is
-    ``m^T ((W1^T W1) * (W2 W2^T)) m`` (``*`` elementwise): one ``(m, m)`` matrix per batch,
-    no derivative to compute.
-
-    Args:
-        hidden: ``(n, m)`` hidden activations ``h`` (only their sign pattern matters).
-        hidden_kernel: ``(input_dim, m)`` weights ``W1``; code_kernel: ``(m, d)`` weights ``W2``
-            (Keras' layouts).
-
-    Returns:
-        A scalar tensor.
-    """
-    ops = keras.ops
-    active = ops.cast(hidden > 0, hidden.dtype)                                   # (n, m)
-    gram = (ops.matmul(ops.transpose(hidden_kernel), hidden_kernel)
-            * ops.matmul(code_kernel, ops.transpose(code_kernel)))                   # (m, m)
-    return ops.mean(ops.sum(ops.matmul(active, gram) * active, axis=-1))
-
-
-class ContractiveAutoencoder(PenalisedAutoencoder):
-    """Contractive autoencoder: penalty ``||J_f(x)||_F^2``, the encoder's squared Jacobian norm,
-    in closed form. Defined in lesson 6 (lesson 7 adds the two-layer encoder).
-
-    Two encoders have a closed form: one dense sigmoid layer named ``"code"`` (after an optional
-    ``Flatten``), as :func:`single_layer_autoencoder` builds (:func:`contractive_penalty`), and
-    one hidden ReLU layer followed by a linear layer named ``"code"``, as
-    :func:`dense_autoencoder` builds with ``hidden=(m,)`` (:func:`relu_contractive_penalty`).
-    Any other encoder is refused with a ``ValueError``.
-    """
-
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
-        super().__init__(encoder, decoder, weight, **kwargs)
-        dense = [layer for layer in encoder.layers if layer.weights]
-        kinds = [isinstance(layer, layers.Dense) for layer in dense]
-        if (len(dense) == 1 and all(kinds) and dense[0].name == "code"
-                and dense[0].activation is keras.activations.sigmoid):
-            self.hidden_layer, self.code_layer = None, dense[0]
-        elif (len(dense) == 2 and all(kinds) and dense[1].name == "code"
-              and dense[0].activation is keras.activations.relu
-              and dense[1].activation is keras.activations.linear):
-            self.hidden_layer, self.code_layer = dense
-        else:
-            raise ValueError("the closed-form contractive penalty needs an encoder made of one "
-                             "Dense layer named 'code' with a sigmoid activation (see "
-                             "single_layer_autoencoder), or of one ReLU Dense layer and a "
-                             "linear Dense layer named 'code' (dense_autoencoder with "
-                             "hidden=(m,)); got layers "
-                             f"{[layer.name for layer in encoder.layers]}.")
-
-    def penalty(self, x, code):
-        if self.hidden_layer is None:
-            return contractive_penalty(code, self.code_layer.kernel)
-        flat = keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))
-        return relu_contractive_penalty(self.hidden_layer(flat), self.hidden_layer.kernel,
-                                        self.code_layer.kernel)
-
-
 # --------------------------------------------------------------------------- lesson 5: sequences
+# Recurrent and 1-D convolutional sequence autoencoders, and the conditional variant.
+
 
 _RECURRENT_CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
 
@@ -585,7 +344,9 @@ def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[in
 
 def reverse_and_delay(x):
     """``(n, T, F)`` sequences reversed in time and delayed one step, zeros first: step ``s``
-    holds ``x[:, T - s]``, the sample *after* the one a reversed decoder outputs at step ``s``."""
+    holds ``x[:, T - s]``, the sample *after* the one a reversed decoder outputs at step ``s``.
+
+    Defined in lesson 5: the condition of :func:`conditional_recurrent_autoencoder`."""
     reversed_x = keras.ops.flip(x, axis=1)
     return keras.ops.pad(reversed_x[:, :-1], [[0, 0], [1, 0], [0, 0]])
 
@@ -630,10 +391,265 @@ def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, laten
     return autoencoder, encoder, decoder
 
 
+# --------------------------------------------------------------------------- lesson 6: penalties
+# Regularised autoencoders: a wide sigmoid code kept from copying the input by a penalty
+# (sparse: L1 or KL; contractive: the encoder's Jacobian) instead of a narrow bottleneck.
+
+
+def single_layer_autoencoder(input_shape: Sequence[int] = (28, 28), code_size: int = 256,
+                             code_activation: str | None = "sigmoid",
+                             output_activation: str | None = "sigmoid",
+                             name: str = "single_layer_ae") -> Models:
+    """One dense layer in, one out: ``h = s(W x + b)``, ``x_hat = s(W' h + c)``.
+
+    Defined in lesson 6: the classic autoencoder of the sparse and contractive papers, whose
+    code may be wider than the data's intrinsic dimension because a penalty, not the code
+    size, keeps it from copying the input.
+
+    Args:
+        input_shape: shape of one example, e.g. ``(28, 28)`` or ``(140,)``; the encoder
+            flattens it and the decoder restores it.
+        code_size: number of code units ``d``.
+        code_activation: ``"sigmoid"`` keeps every unit in (0, 1), which the KL penalty and the
+            closed-form contractive penalty need.
+        output_activation: ``"sigmoid"`` for data scaled to [0, 1].
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, *input_shape) -> (n, *input_shape)``,
+        ``(n, *input_shape) -> (n, code_size)`` (last layer named ``"code"``) and
+        ``(n, code_size) -> (n, *input_shape)``; uncompiled.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if not input_shape or min(input_shape) < 1:
+        raise ValueError(f"input_shape must be a non-empty shape of positive sizes, "
+                         f"got {input_shape}.")
+    if int(code_size) < 1:
+        raise ValueError(f"code_size must be a positive integer, got {code_size}.")
+    inputs = keras.Input(input_shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    code = layers.Dense(int(code_size), activation=code_activation, name="code")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((int(code_size),), name="code")
+    y = layers.Dense(int(np.prod(input_shape)), activation=output_activation,
+                     name="pixels")(latent)
+    if len(input_shape) > 1:
+        y = layers.Reshape(input_shape, name="unflatten")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def l1_penalty(code):
+    """Mean over the batch of each code's L1 norm, ``mean_i sum_j |h_ij|``.
+
+    Defined in lesson 6. ``code``: ``(n, d)`` activations. Returns a scalar tensor.
+    """
+    return keras.ops.mean(keras.ops.sum(keras.ops.abs(code), axis=-1))
+
+
+def kl_sparsity_penalty(code, target: float):
+    """``sum_j KL(rho || rho_hat_j)``: pulls each unit's mean activation towards ``target``.
+
+    Defined in lesson 6. ``rho_hat_j`` is unit ``j``'s mean activation over the batch, and
+    ``KL(rho || q) = rho log(rho / q) + (1 - rho) log((1 - rho) / (1 - q))`` is the divergence
+    between two coins that come up 1 with probabilities ``rho`` and ``q``: zero when
+    ``q == rho``, growing steeply as ``q`` moves away.
+
+    Args:
+        code: ``(n, d)`` activations in (0, 1) (sigmoid units).
+        target: ``rho``, the wanted mean activation, in (0, 1).
+
+    Returns:
+        A scalar tensor.
+    """
+    eps = 1e-6
+    rho_hat = keras.ops.clip(keras.ops.mean(code, axis=0), eps, 1.0 - eps)
+    rho = target
+    return keras.ops.sum(rho * keras.ops.log(rho / rho_hat)
+                   + (1.0 - rho) * keras.ops.log((1.0 - rho) / (1.0 - rho_hat)))
+
+
+def contractive_penalty(code, kernel):
+    """Mean over the batch of ``||J_f(x)||_F^2`` for a dense sigmoid encoder, in closed form.
+
+    Defined in lesson 6. For ``h = sigmoid(W x + b)`` the Jacobian is
+    ``J[j, k] = dh_j / dx_k = h_j (1 - h_j) W[k, j]``, so its squared Frobenius norm is
+    ``sum_j (h_j (1 - h_j))^2 sum_k W[k, j]^2``: no derivative has to be computed.
+
+    Args:
+        code: ``(n, d)`` sigmoid activations ``h``.
+        kernel: ``(input_dim, d)`` weights ``W`` of the code layer (Keras' layout).
+
+    Returns:
+        A scalar tensor.
+    """
+    slope = keras.ops.square(code * (1.0 - code))            # (n, d): (h_j (1 - h_j))^2
+    column_norms = keras.ops.sum(keras.ops.square(kernel), axis=0)  # (d,): sum_k W[k, j]^2
+    return keras.ops.mean(keras.ops.sum(slope * column_norms, axis=-1))
+
+
+class PenalisedAutoencoder(keras.Model):
+    """An autoencoder trained on ``reconstruction + weight * penalty``, both logged.
+
+    Defined in lesson 6. The reconstruction term is the mean squared error over pixels and
+    images, like ``loss="mse"``; subclasses say what the penalty is (:meth:`penalty`).
+    ``compute_loss`` is overridden with ``keras.ops`` (no ``GradientTape``, as for lesson 7's
+    VAE): Keras' own training step calls it, so that ``fit``, ``evaluate`` and
+    ``steps_per_execution`` work as usual, and the history holds ``loss``, ``reconstruction``
+    and ``penalty`` (and their ``val_`` versions) separately. Calling the model returns the
+    reconstruction, so it can be used like any autoencoder (``predict``,
+    :func:`autoenc_helpers.metrics.reconstruction_errors`). Lesson 7 reuses two of its
+    subclasses.
+
+    Args:
+        encoder: ``(n, *input_shape) -> (n, d)`` Keras model.
+        decoder: ``(n, d) -> (n, *input_shape)`` Keras model.
+        weight: the penalty's weight, ``>= 0`` (0 gives a plain autoencoder).
+
+    Compile it with an optimiser only: ``model.compile(optimizer="adam")``. The data may be
+    ``x`` or ``(x, target)`` batches.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
+        super().__init__(**kwargs)
+        if not float(weight) >= 0:
+            raise ValueError(f"weight must be >= 0, got {weight}.")
+        if tuple(encoder.output_shape[1:]) != tuple(decoder.input_shape[1:]):
+            raise ValueError(f"the encoder's output {encoder.output_shape} does not fit the "
+                             f"decoder's input {decoder.input_shape}.")
+        self.encoder, self.decoder, self.weight = encoder, decoder, float(weight)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.penalty_tracker = keras.metrics.Mean(name="penalty")
+
+    def penalty(self, x, code):
+        """The penalty for a batch: inputs ``x`` ``(n, ...)`` and their codes ``(n, d)``."""
+        raise NotImplementedError("a subclass says what the penalty is")
+
+    def call(self, x, training: bool = False):
+        return self.decoder(self.encoder(x, training=training), training=training)
+
+    def loss_terms(self, x, target=None, training: bool = False):
+        """``(reconstruction, penalty)`` of a batch ``x`` ``(n, ...)``, two scalar tensors;
+        ``target`` (the image the output should be) defaults to ``x``."""
+        code = self.encoder(x, training=training)
+        output = self.decoder(code, training=training)
+        target = x if target is None else target
+        return keras.ops.mean(keras.ops.square(target - output)), self.penalty(x, code)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction, penalty = self.loss_terms(x, y, training=training)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.penalty_tracker.update_state(penalty)
+        return reconstruction + self.weight * penalty
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.reconstruction_tracker, self.penalty_tracker]
+
+
+class L1SparseAutoencoder(PenalisedAutoencoder):
+    """Sparse autoencoder: penalty :func:`l1_penalty` of the code. Defined in lesson 6."""
+
+    def penalty(self, x, code):
+        return l1_penalty(code)
+
+
+class KLSparseAutoencoder(PenalisedAutoencoder):
+    """Sparse autoencoder: penalty :func:`kl_sparsity_penalty`, which pulls every unit's mean
+    activation towards ``target`` (``rho``, in (0, 1)). Defined in lesson 6.
+
+    The KL divergence between two coins needs activations in (0, 1): the encoder's last layer
+    must have a sigmoid activation (as :func:`single_layer_autoencoder`'s ``"code"`` layer
+    has), else a ``ValueError`` says so.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float,
+                 target: float = 0.05, **kwargs):
+        super().__init__(encoder, decoder, weight, **kwargs)
+        if not 0.0 < float(target) < 1.0:
+            raise ValueError(f"target (rho) must lie in (0, 1), got {target}.")
+        code_layer = encoder.layers[-1]
+        activation = getattr(code_layer, "activation", None)
+        if activation is not keras.activations.sigmoid:
+            shown = getattr(activation, "__name__", "none")
+            raise ValueError("the KL sparsity penalty needs code activations in (0, 1): the "
+                             f"encoder's last layer {code_layer.name!r} must have a sigmoid "
+                             f"activation (single_layer_autoencoder's 'code' layer has one), "
+                             f"got activation {shown!r}.")
+        self.target = float(target)
+
+    def penalty(self, x, code):
+        return kl_sparsity_penalty(code, self.target)
+
+
+class ContractiveAutoencoder(PenalisedAutoencoder):
+    """Contractive autoencoder: penalty ``||J_f(x)||_F^2``, the encoder's squared Jacobian norm,
+    in closed form. Defined in lesson 6 (lesson 7 adds the two-layer encoder).
+
+    Two encoders have a closed form: one dense sigmoid layer named ``"code"`` (after an optional
+    ``Flatten``), as :func:`single_layer_autoencoder` builds (:func:`contractive_penalty`), and
+    one hidden ReLU layer followed by a linear layer named ``"code"``, as
+    :func:`dense_autoencoder` builds with ``hidden=(m,)`` (:func:`relu_contractive_penalty`).
+    Any other encoder is refused with a ``ValueError``.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, weight: float, **kwargs):
+        super().__init__(encoder, decoder, weight, **kwargs)
+        dense = [layer for layer in encoder.layers if layer.weights]
+        kinds = [isinstance(layer, layers.Dense) for layer in dense]
+        if (len(dense) == 1 and all(kinds) and dense[0].name == "code"
+                and dense[0].activation is keras.activations.sigmoid):
+            self.hidden_layer, self.code_layer = None, dense[0]
+        elif (len(dense) == 2 and all(kinds) and dense[1].name == "code"
+              and dense[0].activation is keras.activations.relu
+              and dense[1].activation is keras.activations.linear):
+            self.hidden_layer, self.code_layer = dense
+        else:
+            raise ValueError("the closed-form contractive penalty needs an encoder made of one "
+                             "Dense layer named 'code' with a sigmoid activation (see "
+                             "single_layer_autoencoder), or of one ReLU Dense layer and a "
+                             "linear Dense layer named 'code' (dense_autoencoder with "
+                             "hidden=(m,)); got layers "
+                             f"{[layer.name for layer in encoder.layers]}.")
+
+    def penalty(self, x, code):
+        if self.hidden_layer is None:
+            return contractive_penalty(code, self.code_layer.kernel)
+        flat = keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))
+        return relu_contractive_penalty(self.hidden_layer(flat), self.hidden_layer.kernel,
+                                        self.code_layer.kernel)
+
+
 # --------------------------------------------------------------------------- lesson 7: VAEs
-# A variational autoencoder: the encoder outputs a distribution q(z | x) = N(mean, exp(log_var)),
-# a sampling layer draws from it (the reparameterisation trick), and the loss is the negative
-# evidence lower bound (ELBO) in nats per image: Bernoulli reconstruction + KL to the prior.
+# The closed-form contractive penalty of lesson 1's two-layer encoder (ContractiveAutoencoder
+# uses it), then a variational autoencoder: the encoder outputs a distribution
+# q(z | x) = N(mean, exp(log_var)), a sampling layer draws from it (the reparameterisation
+# trick), and the loss is the negative evidence lower bound (ELBO) in nats per image:
+# Bernoulli reconstruction + KL to the prior.
+
+
+def relu_contractive_penalty(hidden, hidden_kernel, code_kernel):
+    """Mean over the batch of ``||J_f(x)||_F^2`` for lesson 1's dense encoder, in closed form.
+
+    Defined in lesson 7, for ``h = relu(W1 x + b1)`` and a linear code ``c = W2 h + b2``
+    (``models.dense_autoencoder`` with one hidden layer). The Jacobian is
+    ``J = W2^T diag(m) W1^T`` with ``m = 1[h > 0]``, so its squared norm is
+    ``m^T ((W1^T W1) * (W2 W2^T)) m`` (``*`` elementwise): one ``(m, m)`` matrix per batch,
+    no derivative to compute.
+
+    Args:
+        hidden: ``(n, m)`` hidden activations ``h`` (only their sign pattern matters).
+        hidden_kernel: ``(input_dim, m)`` weights ``W1``; code_kernel: ``(m, d)`` weights ``W2``
+            (Keras' layouts).
+
+    Returns:
+        A scalar tensor.
+    """
+    ops = keras.ops
+    active = ops.cast(hidden > 0, hidden.dtype)                                   # (n, m)
+    gram = (ops.matmul(ops.transpose(hidden_kernel), hidden_kernel)
+            * ops.matmul(code_kernel, ops.transpose(code_kernel)))                   # (m, m)
+    return ops.mean(ops.sum(ops.matmul(active, gram) * active, axis=-1))
 
 
 class Sampling(layers.Layer):
@@ -709,9 +725,9 @@ def bernoulli_nll(x, logits, reduction: str = "sum"):
 
 
 class VariationalAutoencoder(keras.Model):
-    """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image. Lesson 7.
+    """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image.
 
-    Written out in lesson 7. Calling the model is its one forward pass: it encodes a batch to
+    Defined in lesson 7. Calling the model is its one forward pass: it encodes a batch to
     ``(mean, log_var)``, draws ``z`` with :class:`Sampling` and decodes it to pixel logits, and
     returns ``{"logits": (n, *input_shape), "mean": (n, d), "log_var": (n, d)}``.
     ``compute_loss`` (no ``GradientTape``, so any Keras backend) receives that output from
@@ -808,7 +824,7 @@ def log_importance_weights(vae: VariationalAutoencoder, x, k: int = 100,
                            batch_size: int = 50, seed: int = 0) -> np.ndarray:
     """``log p(x, z_j) - log q(z_j | x)`` for ``k`` draws ``z_j ~ q(z | x)`` per example.
 
-    Written out in lesson 7. With these log-weights ``w``, ``-(logsumexp(w) - log k)`` is the
+    Defined in lesson 7. With these log-weights ``w``, ``-(logsumexp(w) - log k)`` is the
     importance-weighted (IWAE) estimate of ``-log p(x)`` with ``k`` samples
     (:func:`iwae_nll`), an upper bound that tightens as ``k`` grows; with ``k = 1`` it is the
     one-sample negative ELBO. ``p(x | z)`` is Bernoulli on the decoder's logits, ``p(z)``
@@ -844,7 +860,7 @@ def log_importance_weights(vae: VariationalAutoencoder, x, k: int = 100,
 def iwae_nll(log_weights: np.ndarray, k: int | None = None) -> np.ndarray:
     """Per-example IWAE estimate of ``-log p(x)``, in nats, from :func:`log_importance_weights`.
 
-    Written out in lesson 7: ``-(logsumexp(w over k draws) - log k)``. With ``k`` smaller than
+    Defined in lesson 7: ``-(logsumexp(w over k draws) - log k)``. With ``k`` smaller than
     the number of columns (it must divide it), the columns are cut into groups of ``k`` and the
     groups' estimates averaged: the bound with ``k`` samples, from the same draws.
 
@@ -869,7 +885,7 @@ def dense_vae(input_shape: Sequence[int] = (28, 28), latent_dim: int = 20,
               hidden: Sequence[int] = (512,), activation: str = "relu", beta: float = 1.0,
               reduction: str = "sum", seed: int | None = None,
               name: str = "dense_vae") -> Models:
-    """A fully connected VAE for binary images, written out in lesson 7.
+    """A fully connected VAE for binary images. Defined in lesson 7.
 
     Encoder: flatten, the ``hidden`` dense layers, then two dense heads ``mean`` and
     ``log_var`` of ``latent_dim`` each. Decoder: the mirrored hidden layers and one dense
