@@ -379,6 +379,13 @@ class Splits:
         ``names[c]`` names label ``c`` (e.g. :data:`autoenc_helpers.metrics.CLASS_NAMES`,
         ``("normal", "anomaly")``); without names, the labels found in the three parts,
         as strings.
+
+        >>> s = Splits(np.zeros((3, 1)), np.array([0, 1, 1]), np.zeros((2, 1)), np.array([0, 1]),
+        ...            np.zeros((1, 1)), np.array([0]))
+        >>> s.sizes(("normal", "anomaly"))["train"]
+        {'normal': 1, 'anomaly': 2}
+        >>> s.sizes()["test"]
+        {'0': 1, '1': 0}
         """
         labels = (range(len(names)) if names is not None else
                   np.unique(np.concatenate([self.y_train, self.y_val, self.y_test])).tolist())

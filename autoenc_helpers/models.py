@@ -199,6 +199,14 @@ def encode(encoder, x, batch_size: int = 1000) -> NDArray[np.float32]:
     Raises:
         ValueError: ``x`` is empty, holds NaN or infinite values, or does not have the
             encoder's input shape; or ``batch_size < 1``.
+
+    Example (a plain function as the encoder; uint8 pixels arrive scaled to [0, 1]):
+
+    >>> encode(lambda b: b.reshape(len(b), -1)[:, :2], np.full((3, 2, 2), 255, np.uint8),
+    ...        batch_size=2)
+    array([[1., 1.],
+           [1., 1.],
+           [1., 1.]], dtype=float32)
     """
     x = np.asarray(x)
     expected = getattr(encoder, "input_shape", None)
