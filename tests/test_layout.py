@@ -10,7 +10,9 @@
   "Repository layout" section;
 - one function builds the convolutional image autoencoders: ``models.conv_autoencoder``;
 - ``models.py`` reads in lesson order, and every "Defined in lesson N" line is true: lesson N's
-  notebook names the helper.
+  notebook names the helper;
+- ``models.py`` adds custom losses one way: ``compute_loss`` with ``keras.ops`` (no
+  ``GradientTape``, no ``train_step``).
 
 Each rule's detector is checked on a small sample that breaks it, so a rule can fail. These
 tests read the source files (``ast``) and the notebooks (JSON), importing nothing.
@@ -385,3 +387,43 @@ def test_the_defined_in_check_can_fail(tmp_path):
     assert _defined_in_problems(module, every=False, notebooks=nbs) == [
         "third: defined in lesson 1, whose notebook never names it",
         "fifth: defined in lesson 9, but there is no notebook notebooks/09_*.ipynb"]
+
+
+# --------------------------------------------------------------------------- custom losses
+
+
+def _custom_loss_offences(path: Path) -> list[str]:
+    """What in ``path`` adds a loss another way than ``compute_loss`` with ``keras.ops``: a
+    ``GradientTape``, an import of TensorFlow, a ``train_step`` or ``test_step`` method."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "GradientTape" \
+                or isinstance(node, ast.Name) and node.id == "GradientTape":
+            found.append(f"line {node.lineno}: GradientTape")
+        elif (isinstance(node, ast.Import)
+              and any(a.name.split(".")[0] == "tensorflow" for a in node.names)
+              or isinstance(node, ast.ImportFrom)
+              and (node.module or "").split(".")[0] == "tensorflow"):
+            found.append(f"line {node.lineno}: imports tensorflow")
+        elif isinstance(node, ast.ClassDef):
+            found += [f"line {item.lineno}: {node.name}.{item.name}" for item in node.body
+                      if isinstance(item, ast.FunctionDef)
+                      and item.name in ("train_step", "test_step")]
+    return found
+
+
+def test_models_add_losses_one_way_compute_loss_with_keras_ops():
+    offences = _custom_loss_offences(PACKAGE / "models.py")
+    assert not offences, ("custom losses in models.py override compute_loss with keras.ops "
+                          f"(no GradientTape, no train_step): {offences}")
+
+
+def test_the_custom_loss_rule_can_fail(tmp_path):
+    sample = tmp_path / "models.py"
+    sample.write_text("import tensorflow as tf\nimport keras\n"
+                      "class M(keras.Model):\n    def train_step(self, data):\n"
+                      "        with tf.GradientTape() as tape:\n            pass\n"
+                      "    def compute_loss(self, x=None):\n        return 0\n", encoding="utf-8")
+    assert _custom_loss_offences(sample) == ["line 1: imports tensorflow", "line 4: M.train_step",
+                                             "line 5: GradientTape"]
