@@ -7,6 +7,12 @@ with :func:`autoenc_helpers.show_source`, so the model being trained is always o
 Every builder returns three models that share layers: ``(autoencoder, encoder, decoder)``,
 with ``autoencoder(x) == decoder(encoder(x))`` (see :func:`compose`). They are returned
 uncompiled: the notebooks choose the optimiser and loss, where students can see them.
+:func:`encode` runs any encoder over a data set, batch by batch.
+
+The file follows the lessons (1, 2, 3, 5, 6, 7), a section each; every public helper's
+docstring says "Defined in lesson N". Custom losses override ``compute_loss`` with
+``keras.ops`` (:class:`PenalisedAutoencoder`, :class:`VariationalAutoencoder`): Keras' own
+training step calls it, on any backend.
 """
 
 from __future__ import annotations
