@@ -103,8 +103,9 @@ def _imported_package_modules(path: Path, package_dir: Path = PACKAGE) -> set[st
 
 
 def test_the_lesson_modules_are_found():
-    lessons = _lesson_modules()
-    assert {"noise", "latent", "anomaly"} <= set(lessons), sorted(lessons)
+    """Every module is shared, the exercises, or a lesson module: a new module takes a side."""
+    assert set(_lesson_modules()) == {"noise", "latent", "anomaly", "sequences", "regularised",
+                                      "applications"}, sorted(_lesson_modules())
 
 
 def _lesson_import_offences(lessons: dict[str, Path], package_dir: Path = PACKAGE) -> list[str]:
