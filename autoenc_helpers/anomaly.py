@@ -13,8 +13,10 @@ Contents:
   :class:`MaxF1Threshold`, objects that a detector calls with the errors it saw in ``fit``
   (the rules themselves are in :mod:`autoenc_helpers.metrics`);
 - :class:`ReconstructionAnomalyDetector`, a scikit-learn style estimator that trains the
-  Keras model the notebook defines;
-- :func:`train_val_test_split` (stratified, seeded) and its :class:`Splits`.
+  Keras model the notebook defines.
+
+The stratified train / validation / test split is
+:func:`autoenc_helpers.data.train_val_test_split`.
 
 The lesson's figures are in :mod:`autoenc_helpers.plots`.
 """
@@ -29,8 +31,8 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from autoenc_helpers.data import MinMaxScaler1D, train_val_split
-from autoenc_helpers.metrics import (CLASS_NAMES, check_errors, check_labels, flag,
+from autoenc_helpers.data import MinMaxScaler1D
+from autoenc_helpers.metrics import (check_errors, check_labels, flag,
                                      max_f1_threshold,
                                      mean_std_threshold, percentile_threshold,
                                      reconstruction_errors)
@@ -346,41 +348,3 @@ class ReconstructionAnomalyDetector(BaseEstimator):
         check_is_fitted(self, "threshold_")
         t = self.threshold_ if threshold is None else float(threshold)
         return flag(self.score_samples(X), t)
-
-
-# --------------------------------------------------------------------------- splits, metrics
-
-
-@dataclass(frozen=True)
-class Splits:
-    """Train, validation and test examples (``x_*``: ``(n, d)``) and labels (``y_*``: ``(n,)``)."""
-
-    x_train: NDArray
-    y_train: NDArray
-    x_val: NDArray
-    y_val: NDArray
-    x_test: NDArray
-    y_test: NDArray
-
-    def sizes(self) -> dict[str, dict[str, int]]:
-        """``{"train": {"normal": n0, "anomaly": n1}, ...}`` for a quick table (labels 0/1)."""
-        return {name: {CLASS_NAMES[c]: int((y == c).sum()) for c in (0, 1)}
-                for name, y in (("train", self.y_train), ("validation", self.y_val),
-                                ("test", self.y_test))}
-
-
-def train_val_test_split(x: NDArray, y: NDArray, val_fraction: float = 0.2,
-                         test_fraction: float = 0.2, seed: int = 0) -> Splits:
-    """Stratified, seeded split into train / validation / test.
-
-    Args:
-        x: ``(n, d)`` examples. y: ``(n,)`` labels (stratified on).
-        val_fraction, test_fraction: shares of the *whole* data set.
-    """
-    if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError("val_fraction and test_fraction must be in (0, 1) and sum below 1, got "
-                         f"{val_fraction} and {test_fraction}.")
-    x_rest, x_test, y_rest, y_test = train_val_split(x, y, test_fraction, seed)
-    x_train, x_val, y_train, y_val = train_val_split(x_rest, y_rest,
-                                                     val_fraction / (1 - test_fraction), seed)
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import urllib.request
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -359,6 +360,61 @@ def train_val_split(x: NDArray, y: NDArray | None = None, val_fraction: float = 
                                   stratify=strat))
 
 
+@dataclass(frozen=True)
+class Splits:
+    """Train, validation and test examples (``x_*``: ``(n, ...)``) and labels (``y_*``:
+    ``(n,)``): what :func:`train_val_test_split` (lesson 4) and lesson 5's
+    :func:`autoenc_helpers.sequences.make_signal_splits` return. Defined in lesson 4."""
+
+    x_train: NDArray
+    y_train: NDArray
+    x_val: NDArray
+    y_val: NDArray
+    x_test: NDArray
+    y_test: NDArray
+
+    def sizes(self, names: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+        """``{"train": {name: count, ...}, "validation": ..., "test": ...}`` for a quick table.
+
+        ``names[c]`` names label ``c`` (e.g. :data:`autoenc_helpers.metrics.CLASS_NAMES`,
+        ``("normal", "anomaly")``); without names, the labels found in the three parts,
+        as strings.
+
+        >>> s = Splits(np.zeros((3, 1)), np.array([0, 1, 1]), np.zeros((2, 1)), np.array([0, 1]),
+        ...            np.zeros((1, 1)), np.array([0]))
+        >>> s.sizes(("normal", "anomaly"))["train"]
+        {'normal': 1, 'anomaly': 2}
+        >>> s.sizes()["test"]
+        {'0': 1, '1': 0}
+        """
+        labels = (range(len(names)) if names is not None else
+                  np.unique(np.concatenate([self.y_train, self.y_val, self.y_test])).tolist())
+        shown = list(names) if names is not None else [str(c) for c in labels]
+        return {part: {shown[i]: int((np.asarray(y) == c).sum()) for i, c in enumerate(labels)}
+                for part, y in (("train", self.y_train), ("validation", self.y_val),
+                                ("test", self.y_test))}
+
+
+def train_val_test_split(x: NDArray, y: NDArray, val_fraction: float = 0.2,
+                         test_fraction: float = 0.2, seed: int = 0) -> Splits:
+    """Stratified, seeded split into train / validation / test. Defined in lesson 4.
+
+    Args:
+        x: ``(n, ...)`` examples. y: ``(n,)`` labels (stratified on).
+        val_fraction, test_fraction: shares of the *whole* data set.
+
+    Returns:
+        :class:`Splits`; the test part is cut first, then the validation part from the rest.
+    """
+    if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError("val_fraction and test_fraction must be in (0, 1) and sum below 1, got "
+                         f"{val_fraction} and {test_fraction}.")
+    x_rest, x_test, y_rest, y_test = train_val_split(x, y, test_fraction, seed)
+    x_train, x_val, y_train, y_val = train_val_split(x_rest, y_rest,
+                                                     val_fraction / (1 - test_fraction), seed)
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test)
+
+
 def subsample(x: NDArray, n: int, y: NDArray | None = None, seed: int = 0):
     """The first ``n`` of a random permutation of the rows (all rows if ``n >= len(x)``).
 
@@ -435,109 +491,6 @@ class MinMaxScaler1D:
             raise RuntimeError("MinMaxScaler1D: call fit() on training data first.")
         return ((x - self.min_) / (self.max_ - self.min_)).astype(np.float32)
 
-    def fit_transform(self, x: NDArray) -> NDArray[np.float32]:
-        """:meth:`fit` then :meth:`transform`."""
-        return self.fit(x).transform(x)
-
-
-# --------------------------------------------------------------------------- lesson 5: signals
-
-#: The families of :func:`make_signals`, indexed by label: ``(waveform, period in samples)``.
-#: The two sines are the tutorial's periods of 20 and 80 samples, sampled half as often.
-SIGNAL_FAMILIES: tuple[tuple[str, float], ...] = (
-    ("sine", 10.0), ("sine", 40.0), ("square", 20.0), ("sawtooth", 20.0),
-)
-_WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
-
-
-def signal_names(families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES) -> list[str]:
-    """Readable names of the families, indexed by label, e.g. ``"sine, period 10"``."""
-    return [f"{kind}, period {period:g}" for kind, period in families]
-
-
-def _waveform(kind: str, cycles: NDArray[np.float64]) -> NDArray[np.float64]:
-    """One of :data:`_WAVEFORMS` in [-1, 1] at the given (fractional) numbers of cycles."""
-    frac = cycles - np.floor(cycles)
-    if kind == "sine":
-        return np.sin(2 * np.pi * cycles)
-    if kind == "square":
-        return np.where(frac < 0.5, 1.0, -1.0)
-    if kind == "sawtooth":
-        return 2.0 * frac - 1.0
-    return 1.0 - 4.0 * np.abs(frac - 0.5)  # triangle
-
-
-def make_signals(n_per_family: int, length: int = 50, seed: int | np.random.Generator = 0,
-                 noise: float = 0.1, families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES,
-                 period_jitter: float = 0.1, amplitude_jitter: float = 0.2
-                 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """Labelled synthetic series: every series is drawn on its own, never cut from another.
-
-    Each series of family ``(kind, period)`` is ``a * waveform(t / p + phase) + noise`` with
-    a random phase in [0, 1), a period ``p`` within ``period_jitter`` (relative) of the
-    family's, an amplitude ``a`` within ``amplitude_jitter`` of 1, and Gaussian noise of
-    standard deviation ``noise``. The same arguments always give the same series.
-
-    Args:
-        n_per_family: series per family. length: samples per series.
-        seed: an integer, or a NumPy ``Generator`` to draw from.
-        families: ``(waveform, period)`` pairs, waveform one of ``"sine"``, ``"square"``,
-            ``"sawtooth"``, ``"triangle"``; the label of a series is its family's index.
-
-    Returns:
-        ``(x, y)``: ``x`` ``(n_per_family * len(families), length)`` float32, ``y`` the
-        ``(n,)`` int64 labels; rows in random order.
-    """
-    if n_per_family < 1 or length < 2:
-        raise ValueError(f"need n_per_family >= 1 and length >= 2, got {n_per_family} "
-                         f"and {length}.")
-    if noise < 0 or not 0 <= period_jitter < 1 or not 0 <= amplitude_jitter < 1:
-        raise ValueError("noise must be >= 0 and the jitters in [0, 1), got "
-                         f"{noise}, {period_jitter}, {amplitude_jitter}.")
-    for kind, period in families:
-        if kind not in _WAVEFORMS or not period > 0:
-            raise ValueError(f"unknown family ({kind!r}, {period}): waveform one of "
-                             f"{_WAVEFORMS} and a positive period.")
-    rng = np.random.default_rng(seed)
-    t = np.arange(length, dtype=np.float64)
-    xs, ys = [], []
-    for label, (kind, period) in enumerate(families):
-        shape = (n_per_family, 1)
-        periods = period * rng.uniform(1 - period_jitter, 1 + period_jitter, shape)
-        phases = rng.uniform(0.0, 1.0, shape)
-        amplitudes = rng.uniform(1 - amplitude_jitter, 1 + amplitude_jitter, shape)
-        clean = amplitudes * _waveform(kind, t / periods + phases)
-        xs.append(clean + noise * rng.standard_normal((n_per_family, length)))
-        ys.append(np.full(n_per_family, label, np.int64))
-    order = rng.permutation(n_per_family * len(families))
-    return np.concatenate(xs).astype(np.float32)[order], np.concatenate(ys)[order]
-
-
-@dataclass(frozen=True)
-class SignalSplits:
-    """Train, validation and test series (``x_*``: ``(n, length)``) and labels (``y_*``:
-    ``(n,)``), each part generated on its own."""
-
-    x_train: NDArray[np.float32]
-    y_train: NDArray[np.int64]
-    x_val: NDArray[np.float32]
-    y_val: NDArray[np.int64]
-    x_test: NDArray[np.float32]
-    y_test: NDArray[np.int64]
-
-
-def make_signal_splits(n_train: int, n_val: int, n_test: int, length: int = 50, seed: int = 0,
-                       **kwargs) -> SignalSplits:
-    """Train, validation and test sets of :func:`make_signals`, ``n_*`` series per family.
-
-    The three parts come from three independent random streams (``SeedSequence(seed).spawn``):
-    separate series, never windows of one long series, so nothing seen in training reappears
-    in validation or test. ``kwargs`` go to :func:`make_signals`.
-    """
-    streams = np.random.SeedSequence(seed).spawn(3)
-    parts = [make_signals(n, length, seed=np.random.default_rng(s), **kwargs)
-             for n, s in zip((n_train, n_val, n_test), streams)]
-    return SignalSplits(*parts[0], *parts[1], *parts[2])
 
 
 # --------------------------------------------------------------------------- command line

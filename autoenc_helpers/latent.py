@@ -1,7 +1,8 @@
-"""Latent-space helpers for lesson 3: encode in batches, interpolate, map with t-SNE, score a
-map, and make out-of-distribution inputs for an autoencoder-based novelty detector.
+"""Latent-space helpers for lesson 3: reconstruction snapshots, class means, t-SNE maps and
+their scores, and out-of-distribution inputs for an autoencoder-based novelty detector.
 
-Images are ``(n, h, w)`` arrays, uint8 in [0, 255] or float in [0, 1]; codes are ``(n, d)``.
+Images are ``(n, h, w)`` arrays, uint8 in [0, 255] or float in [0, 1]; codes are ``(n, d)``,
+as :func:`autoenc_helpers.models.encode` returns them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autoenc_helpers.data import to_float
+from autoenc_helpers.metrics import check_codes
 
 
 class ReconstructionSnapshots(keras.callbacks.Callback):
@@ -38,79 +40,21 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
             self.snapshots[epoch + 1] = np.asarray(out, np.float32)
 
 
-# --------------------------------------------------------------------------- encode, interpolate
-
-
-def encode(encoder, x: NDArray, batch_size: int = 1000) -> NDArray[np.float32]:
-    """Codes of ``x``, one batch at a time (uint8 batches are scaled to [0, 1] on the fly).
-
-    Args:
-        encoder: a Keras model, or any function from a float batch ``(b, h, w)`` to ``(b, d)``.
-        x: ``(n, h, w)`` images matching the encoder's input shape.
-
-    Returns:
-        ``(n, d)`` float32 codes.
-
-    Raises:
-        ValueError: ``x`` does not have the encoder's input shape, or ``batch_size < 1``.
-    """
-    x = np.asarray(x)
-    expected = getattr(encoder, "input_shape", None)
-    if expected is not None and (x.ndim != len(expected)
-                                 or tuple(x.shape[1:]) != tuple(expected[1:])):
-        raise ValueError(f"encode: the encoder expects inputs of shape (n, "
-                         f"{', '.join(map(str, expected[1:]))}), got an array of shape {x.shape}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    fn = getattr(encoder, "predict_on_batch", encoder)
-    chunks = [np.asarray(fn(to_float(x[i:i + batch_size])), np.float32)
-              for i in range(0, len(x), batch_size)]
-    if not chunks:
-        raise ValueError("encode: got no inputs (an empty array).")
-    codes = np.concatenate(chunks)
-    return codes.reshape(len(x), -1)
-
-
-def interpolate(a: NDArray, b: NDArray, n_steps: int = 10) -> NDArray[np.float32]:
-    """Points on the straight line from ``a`` to ``b``, both included.
-
-    Works for codes ``(d,)`` and for images ``(h, w)`` (interpolation in pixel space) alike.
-
-    Returns:
-        ``(n_steps, *a.shape)`` float32: ``out[0] == a``, ``out[-1] == b``, evenly spaced.
-
-    Raises:
-        ValueError: ``a`` and ``b`` differ in shape, or ``n_steps < 2``.
-    """
-    a = np.asarray(a, np.float32)
-    b = np.asarray(b, np.float32)
-    if a.shape != b.shape:
-        raise ValueError(f"interpolate: both ends must have the same shape, got {a.shape} "
-                         f"and {b.shape} (pass single codes, e.g. z[i], not z[i:i+1] and z[j]).")
-    if n_steps < 2:
-        raise ValueError(f"n_steps must be at least 2 (the two ends), got {n_steps}.")
-    t = np.linspace(0.0, 1.0, n_steps, dtype=np.float32).reshape((-1,) + (1,) * a.ndim)
-    out = (1.0 - t) * a + t * b
-    out[0], out[-1] = a, b  # exact ends, whatever the rounding
-    return out
+# --------------------------------------------------------------------------- class means
 
 
 def class_means(z: NDArray, y: NDArray) -> NDArray[np.float32]:
     """Mean code of each class ``0 .. y.max()``: ``(n_classes, d)`` from ``(n, d)`` codes."""
-    z, y = _check_codes(z, y, "class_means")
+    z, y = _codes_and_labels(z, y, "class_means")
     return np.stack([z[y == c].mean(axis=0) for c in range(int(y.max()) + 1)]).astype(np.float32)
 
 
 # ------------------------------------------------------------------------ maps and their quality
 
 
-def _check_codes(z: NDArray, y: NDArray | None = None, who: str = "") -> tuple[NDArray, NDArray]:
-    z = np.asarray(z)
-    if z.ndim != 2:
-        raise ValueError(f"{who}: expected codes of shape (n, d), got an array of shape "
-                         f"{z.shape}; flatten images first, e.g. x.reshape(len(x), -1).")
-    if not np.isfinite(z).all():
-        raise ValueError(f"{who}: the codes contain NaN or infinite values.")
+def _codes_and_labels(z: NDArray, y: NDArray | None, who: str) -> tuple[NDArray, NDArray]:
+    """``(z, y)`` checked: :func:`~autoenc_helpers.metrics.check_codes`, and ``(n,)`` labels."""
+    z = check_codes(z, who)
     if y is not None:
         y = np.asarray(y)
         if y.shape != (len(z),):
@@ -138,7 +82,7 @@ def tsne_2d(z: NDArray, random_state: int = 0, n_jobs: int = 2, perplexity: floa
     """
     from openTSNE import TSNE
 
-    z, _ = _check_codes(z, None, "tsne_2d")
+    z, _ = _codes_and_labels(z, None, "tsne_2d")
     if len(z) <= 3 * perplexity:
         raise ValueError(f"tsne_2d: need more than 3 * perplexity = {3 * perplexity:g} points, "
                          f"got {len(z)}; lower the perplexity.")
@@ -155,8 +99,8 @@ def knn_accuracy(z_train: NDArray, y_train: NDArray, z_test: NDArray, y_test: ND
     ``(z_test, y_test)``: how well codes of the same label cluster. Codes are ``(n, d)``."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    z_train, y_train = _check_codes(z_train, y_train, "knn_accuracy")
-    z_test, y_test = _check_codes(z_test, y_test, "knn_accuracy")
+    z_train, y_train = _codes_and_labels(z_train, y_train, "knn_accuracy")
+    z_test, y_test = _codes_and_labels(z_test, y_test, "knn_accuracy")
     if z_train.shape[1] != z_test.shape[1]:
         raise ValueError(f"knn_accuracy: training codes have {z_train.shape[1]} dimensions, "
                          f"test codes {z_test.shape[1]}.")
@@ -170,7 +114,7 @@ def knn_cv_accuracy(z: NDArray, y: NDArray, k: int = 5, folds: int = 5, seed: in
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    z, y = _check_codes(z, y, "knn_cv_accuracy")
+    z, y = _codes_and_labels(z, y, "knn_cv_accuracy")
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(KNeighborsClassifier(k), z, y, cv=cv).mean())
 

@@ -143,6 +143,19 @@ def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
     return arr.astype(np.int64)
 
 
+def check_codes(codes: ArrayLike, name: str = "codes", dtype=None) -> NDArray:
+    """``codes`` as a finite, non-empty ``(n, d)`` array (of ``dtype`` when given, else of its
+    own), else a ValueError naming ``name``. Lessons 3 and 6 check codes with it."""
+    arr = np.asarray(codes, dtype=dtype)
+    if arr.ndim != 2 or len(arr) == 0:
+        raise ValueError(f"{name}: expected a non-empty array of codes of shape (n, d), got an "
+                         f"array of shape {arr.shape}; flatten images first, e.g. "
+                         "x.reshape(len(x), -1).")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: the codes contain NaN or infinite values.")
+    return arr
+
+
 # --------------------------------------------------------------------------- the flag rule
 
 

@@ -7,6 +7,12 @@ with :func:`autoenc_helpers.show_source`, so the model being trained is always o
 Every builder returns three models that share layers: ``(autoencoder, encoder, decoder)``,
 with ``autoencoder(x) == decoder(encoder(x))`` (see :func:`compose`). They are returned
 uncompiled: the notebooks choose the optimiser and loss, where students can see them.
+:func:`encode` runs any encoder over a data set, batch by batch.
+
+The file follows the lessons (1, 2, 3, 5, 6, 7), a section each; every public helper's
+docstring says "Defined in lesson N". Custom losses override ``compute_loss`` with
+``keras.ops`` (:class:`PenalisedAutoencoder`, :class:`VariationalAutoencoder`): Keras' own
+training step calls it, on any backend.
 """
 
 from __future__ import annotations
@@ -16,10 +22,15 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 from keras import layers
+from numpy.typing import NDArray
 
 from autoenc_helpers.data import to_float
 
 Models = tuple[keras.Model, keras.Model, keras.Model]
+
+
+# --------------------------------------------------------------------------- lesson 1: dense
+# An encoder and a decoder of dense layers, composed into one model.
 
 
 def compose(encoder: keras.Model, decoder: keras.Model, name: str = "autoencoder") -> keras.Model:
@@ -37,7 +48,7 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
                       hidden: Sequence[int] = (512,), activation: str | None = "relu",
                       output_activation: str | None = "sigmoid",
                       name: str = "dense_ae") -> Models:
-    """A fully connected autoencoder. Defined in lesson 1 (reused in lessons 4 and 7).
+    """A fully connected autoencoder. Defined in lesson 1 (reused in lessons 5, 7 and 8).
 
     Args:
         input_shape: shape of one example, e.g. ``(28, 28)`` images or ``(140,)`` signals;
@@ -70,6 +81,10 @@ def dense_autoencoder(input_shape: Sequence[int] = (28, 28), latent_dim: int = 6
         y = layers.Reshape(input_shape)(y)
     decoder = keras.Model(latent, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 2: images
+# Strided Conv2D down, Conv2DTranspose up (lesson 3 adds a dense code).
 
 
 def _per_layer(value: int | Sequence[int], n: int, what: str) -> list[int]:
@@ -160,6 +175,234 @@ def conv_autoencoder(input_shape: Sequence[int] = (28, 28), filters: Sequence[in
     y = layers.Reshape((h, w), name="drop_channel")(y)
     decoder = keras.Model(code, y, name="decoder")
     return compose(encoder, decoder, name), encoder, decoder
+
+
+# --------------------------------------------------------------------------- lesson 3: codes
+# The encoder alone: codes of a data set, batch by batch.
+
+
+def encode(encoder, x, batch_size: int = 1000) -> NDArray[np.float32]:
+    """The codes of ``x``, one batch at a time, as an ``(n, d)`` float32 array.
+
+    Defined in lesson 3 (codes of images); lesson 5 encodes series with it, lessons 7 and 8
+    reuse it. A Keras model is called directly on each batch with ``training=False`` (no
+    ``predict`` function is traced, so encoding with many encoders stays cheap); any other
+    function from a batch to codes works too, e.g. ``lambda b: vae_encoder(b)[0]``.
+
+    Args:
+        encoder: a Keras model, or a function from a float32 batch ``(b, ...)`` to codes.
+        x: ``(n, ...)`` inputs of the encoder's input shape: images ``(n, h, w)``, uint8
+            (each batch is scaled to [0, 1] on the fly by
+            :func:`autoenc_helpers.data.to_float`) or float already in [0, 1]; or series
+            ``(n, timesteps[, n_features])`` (float, any range). Float inputs are used as
+            they are.
+        batch_size: examples per call.
+
+    Returns:
+        ``(n, d)`` float32 codes; a code with more axes (a feature map ``(n, h', w', c)``
+        or ``(n, t', c)``) is flattened to ``(n, h' * w' * c)``.
+
+    Raises:
+        ValueError: ``x`` is empty, holds NaN or infinite values, or does not have the
+            encoder's input shape; or ``batch_size < 1``.
+
+    Example (a plain function as the encoder; uint8 pixels arrive scaled to [0, 1]):
+
+    >>> encode(lambda b: b.reshape(len(b), -1)[:, :2], np.full((3, 2, 2), 255, np.uint8),
+    ...        batch_size=2)
+    array([[1., 1.],
+           [1., 1.],
+           [1., 1.]], dtype=float32)
+    """
+    x = np.asarray(x)
+    expected = getattr(encoder, "input_shape", None)
+    if expected is not None and not isinstance(expected, tuple):
+        expected = None  # several inputs: the encoder checks them itself
+    if expected is not None and (x.ndim != len(expected)
+                                 or tuple(x.shape[1:]) != tuple(expected[1:])):
+        raise ValueError(f"encode: the encoder expects inputs of shape (n, "
+                         f"{', '.join(map(str, expected[1:]))}), got an array of shape {x.shape}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if len(x) == 0:
+        raise ValueError("encode: got no inputs (an empty array).")
+    if x.dtype != np.uint8:
+        x = np.asarray(x, np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError("encode: the inputs contain NaN or infinite values; clean or "
+                             "impute them first.")
+    if isinstance(encoder, keras.Model):
+        def call(batch):
+            return encoder(batch, training=False)
+    else:
+        call = encoder
+    chunks = [np.asarray(call(to_float(batch) if batch.dtype == np.uint8 else batch), np.float32)
+              for batch in (x[i:i + batch_size] for i in range(0, len(x), batch_size))]
+    codes = np.concatenate(chunks)
+    return codes.reshape(len(codes), -1)
+
+
+# --------------------------------------------------------------------------- lesson 5: sequences
+# Recurrent and 1-D convolutional sequence autoencoders, and the conditional variant.
+
+
+_RECURRENT_CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+def _sequence_input(timesteps: int, n_features: int) -> keras.KerasTensor:
+    """The ``(batch, timesteps, n_features)`` input of a sequence model; validates the sizes."""
+    if int(timesteps) < 2 or int(n_features) < 1:
+        raise ValueError(f"need timesteps >= 2 and n_features >= 1, got {timesteps} and "
+                         f"{n_features}.")
+    return keras.Input((timesteps, n_features), name="input")
+
+
+def _cell(cell: str) -> type[layers.Layer]:
+    if cell not in _RECURRENT_CELLS:
+        raise ValueError(f"cell must be one of {sorted(_RECURRENT_CELLS)}, got {cell!r}.")
+    return _RECURRENT_CELLS[cell]
+
+
+def _code_to_states(code, units: int, cell: str) -> list:
+    """The decoder's starting state(s), computed from the code: ``[h, c]`` for an LSTM,
+    ``[h]`` for a GRU, each ``(n, units)`` through a tanh ``Dense`` layer."""
+    names = ("h", "c") if cell == "lstm" else ("h",)
+    return [layers.Dense(units, activation="tanh", name=f"state_{n}")(code) for n in names]
+
+
+def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
+                          units: int = 32, cell: str = "lstm",
+                          name: str = "recurrent_ae") -> Models:
+    """A recurrent sequence autoencoder. Defined in lesson 5.
+
+    Encoder: an LSTM (or GRU) reads the whole sequence and returns only its last output
+    (``return_sequences=False``), a ``Dense`` layer turns it into the code. Decoder: the code
+    sets the decoder's starting state (a tanh ``Dense`` layer per state) and is repeated once
+    per time step as its input (``RepeatVector``); an LSTM (or GRU) returns one output per
+    step (``return_sequences=True``) and a per-step ``Dense`` (``TimeDistributed``) maps each
+    to ``n_features`` values. The layers keep Keras' defaults (tanh, sigmoid gates, no
+    recurrent dropout, no unrolling, biases), so on a GPU they run on the fast cuDNN kernels.
+
+    Args:
+        timesteps: length of the sequences. n_features: values per time step.
+        latent_dim: size of the code. units: width of both recurrent layers.
+        cell: ``"lstm"`` or ``"gru"``, for both encoder and decoder.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` to the same shape,
+        to ``(n, latent_dim)``, and back.
+    """
+    rnn = _cell(cell)
+    inputs = _sequence_input(timesteps, n_features)
+    x = rnn(units, name=f"enc_{cell}")(inputs)  # return_sequences=False: one vector per sequence
+    code = layers.Dense(latent_dim, name="code")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((latent_dim,), name="code")
+    states = _code_to_states(latent, units, cell)              # where the decoder starts
+    y = layers.RepeatVector(timesteps, name="repeat")(latent)  # (n, timesteps, latent_dim)
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
+    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[int] = (16, 32),
+                       kernel_size: int = 7, latent_dim: int | None = None,
+                       name: str = "conv1d_ae") -> Models:
+    """A 1-D convolutional sequence autoencoder: strided ``Conv1D`` down, ``Conv1DTranspose``
+    up. Defined in lesson 5.
+
+    Each entry of ``filters`` halves the length (140 -> 70 -> 35 for two entries); the decoder
+    doubles it as often, and a last linear ``Conv1D`` maps each step to ``n_features`` values
+    (signals of any range).
+
+    Args:
+        timesteps: length of the sequences, divisible by ``2 ** len(filters)``.
+        n_features: values per time step. filters: channels of the encoder's strided
+            convolutions; the decoder mirrors them. kernel_size: width of every filter.
+        latent_dim: ``None`` keeps the code as a feature map ``(timesteps / 2**k,
+            filters[-1])``; an integer adds a dense bottleneck of that size (``Flatten``,
+            then a linear ``Dense``; the decoder's ``Dense`` layer, ReLU, goes back).
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``; the autoencoder maps ``(n, timesteps,
+        n_features)`` to the same shape, the encoder to ``(n, latent_dim)`` or the feature
+        map.
+    """
+    factor = 2 ** len(filters)
+    if int(timesteps) % factor:
+        raise ValueError(f"timesteps={timesteps} must be divisible by {factor} for "
+                         f"{len(filters)} stride-2 layers.")
+    inputs = x = _sequence_input(timesteps, n_features)
+    for i, f in enumerate(filters):
+        x = layers.Conv1D(f, kernel_size, strides=2, padding="same", activation="relu",
+                          name=f"enc_conv_{i}")(x)
+    fmap = (timesteps // factor, int(filters[-1]))
+    if latent_dim is not None:
+        x = layers.Dense(latent_dim, name="code")(layers.Flatten()(x))
+    encoder = keras.Model(inputs, x, name="encoder")
+
+    latent = keras.Input((latent_dim,) if latent_dim is not None else fmap, name="code")
+    y = latent
+    if latent_dim is not None:
+        y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_fmap")(y)
+        y = layers.Reshape(fmap)(y)
+    for i, f in enumerate(reversed(filters)):
+        y = layers.Conv1DTranspose(f, kernel_size, strides=2, padding="same",
+                                   activation="relu", name=f"dec_deconv_{i}")(y)
+    y = layers.Conv1D(n_features, kernel_size, padding="same", name="per_step")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+    return compose(encoder, decoder, name), encoder, decoder
+
+
+def reverse_and_delay(x):
+    """``(n, T, F)`` sequences reversed in time and delayed one step, zeros first: step ``s``
+    holds ``x[:, T - s]``, the sample *after* the one a reversed decoder outputs at step ``s``.
+
+    Defined in lesson 5: the condition of :func:`conditional_recurrent_autoencoder`."""
+    reversed_x = keras.ops.flip(x, axis=1)
+    return keras.ops.pad(reversed_x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
+                                      units: int = 32, cell: str = "lstm",
+                                      name: str = "conditional_ae") -> Models:
+    """The *conditional* variant of :func:`recurrent_autoencoder`. Defined in lesson 5.
+
+    The same encoder and decoder (the code sets the decoder's starting state and is repeated
+    as its input), except that, as in the tutorial the lesson starts from (after Srivastava et
+    al., 2015), the decoder rebuilds the sequence in reverse order and, besides the code,
+    receives the true input itself: at the step where it outputs ``x[t]`` it is given ``x[t + 1]``
+    (:func:`reverse_and_delay`). Its output is flipped back to the forward order, so the
+    autoencoder is trained on ``fit(x, x)`` like the others. The decoder can lean on its
+    neighbour sample and need not use the code much: the lesson measures that.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` to the same shape,
+        the encoder to ``(n, latent_dim)``, and a decoder taking ``[code, condition]`` with
+        ``code`` ``(n, latent_dim)`` and ``condition`` ``(n, timesteps, n_features)``
+        (``reverse_and_delay(x)``), returning ``(n, timesteps, n_features)`` in forward order.
+    """
+    rnn = _cell(cell)
+    inputs = _sequence_input(timesteps, n_features)
+    h = rnn(units, name=f"enc_{cell}")(inputs)
+    code = layers.Dense(latent_dim, name="code")(h)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    latent = keras.Input((latent_dim,), name="code")
+    condition = keras.Input((timesteps, n_features), name="condition")
+    states = _code_to_states(latent, units, cell)
+    y = layers.RepeatVector(timesteps, name="repeat")(latent)
+    y = layers.Concatenate(name="code_and_condition")([y, condition])
+    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
+    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
+    y = layers.Lambda(lambda t: keras.ops.flip(t, axis=1), name="forward_order")(y)
+    decoder = keras.Model([latent, condition], y, name="decoder")
+
+    shifted = layers.Lambda(reverse_and_delay, name="reverse_and_delay")(inputs)
+    autoencoder = keras.Model(inputs, decoder([encoder(inputs), shifted]), name=name)
+    return autoencoder, encoder, decoder
 
 
 # --------------------------------------------------------------------------- lesson 6: penalties
@@ -269,7 +512,8 @@ class PenalisedAutoencoder(keras.Model):
     ``steps_per_execution`` work as usual, and the history holds ``loss``, ``reconstruction``
     and ``penalty`` (and their ``val_`` versions) separately. Calling the model returns the
     reconstruction, so it can be used like any autoencoder (``predict``,
-    :func:`autoenc_helpers.metrics.reconstruction_errors`). Reused in lesson 7.
+    :func:`autoenc_helpers.metrics.reconstruction_errors`). Lesson 7 reuses two of its
+    subclasses.
 
     Args:
         encoder: ``(n, *input_shape) -> (n, d)`` Keras model.
@@ -352,30 +596,6 @@ class KLSparseAutoencoder(PenalisedAutoencoder):
         return kl_sparsity_penalty(code, self.target)
 
 
-def relu_contractive_penalty(hidden, hidden_kernel, code_kernel):
-    """Mean over the batch of ``||J_f(x)||_F^2`` for lesson 1's dense encoder, in closed form.
-
-    Defined in lesson 7, for ``h = relu(W1 x + b1)`` and a linear code ``c = W2 h + b2``
-    (``models.dense_autoencoder`` with one hidden layer). The Jacobian is
-    ``J = W2^T diag(m) W1^T`` with ``m = 1[h > 0]``, so its squared norm is
-    ``m^T ((W1^T W1) * (W2 W2^T)) m`` (``*`` elementwise): one ``(m, m)`` matrix per batch,
-    no derivative to compute.
-
-    Args:
-        hidden: ``(n, m)`` hidden activations ``h`` (only their sign pattern matters).
-        hidden_kernel: ``(input_dim, m)`` weights ``W1``; code_kernel: ``(m, d)`` weights ``W2``
-            (Keras' layouts).
-
-    Returns:
-        A scalar tensor.
-    """
-    ops = keras.ops
-    active = ops.cast(hidden > 0, hidden.dtype)                                   # (n, m)
-    gram = (ops.matmul(ops.transpose(hidden_kernel), hidden_kernel)
-            * ops.matmul(code_kernel, ops.transpose(code_kernel)))                   # (m, m)
-    return ops.mean(ops.sum(ops.matmul(active, gram) * active, axis=-1))
-
-
 class ContractiveAutoencoder(PenalisedAutoencoder):
     """Contractive autoencoder: penalty ``||J_f(x)||_F^2``, the encoder's squared Jacobian norm,
     in closed form. Defined in lesson 6 (lesson 7 adds the two-layer encoder).
@@ -414,192 +634,36 @@ class ContractiveAutoencoder(PenalisedAutoencoder):
                                         self.code_layer.kernel)
 
 
-# --------------------------------------------------------------------------- lesson 5: sequences
-
-_RECURRENT_CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
-
-
-def _sequence_input(timesteps: int, n_features: int, flat: bool) -> tuple[keras.KerasTensor,
-                                                                         keras.KerasTensor]:
-    """The input of a sequence model and the same tensor as ``(batch, timesteps, n_features)``;
-    validates the sizes."""
-    if int(timesteps) < 2 or int(n_features) < 1:
-        raise ValueError(f"need timesteps >= 2 and n_features >= 1, got {timesteps} and "
-                         f"{n_features}.")
-    if flat and n_features != 1:
-        raise ValueError(f"flat=True takes (n, timesteps) signals, so n_features must be 1, "
-                         f"got {n_features}.")
-    inputs = keras.Input((timesteps,) if flat else (timesteps, n_features), name="input")
-    x = layers.Reshape((timesteps, 1), name="to_steps")(inputs) if flat else inputs
-    return inputs, x
-
-
-def _cell(cell: str) -> type[layers.Layer]:
-    if cell not in _RECURRENT_CELLS:
-        raise ValueError(f"cell must be one of {sorted(_RECURRENT_CELLS)}, got {cell!r}.")
-    return _RECURRENT_CELLS[cell]
-
-
-def _code_to_states(code, units: int, cell: str) -> list:
-    """The decoder's starting state(s), computed from the code: ``[h, c]`` for an LSTM,
-    ``[h]`` for a GRU, each ``(n, units)`` through a tanh ``Dense`` layer."""
-    names = ("h", "c") if cell == "lstm" else ("h",)
-    return [layers.Dense(units, activation="tanh", name=f"state_{n}")(code) for n in names]
-
-
-def recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
-                          units: int = 32, cell: str = "lstm", flat: bool = False,
-                          name: str = "recurrent_ae") -> Models:
-    """A recurrent sequence autoencoder. Defined in lesson 5.
-
-    Encoder: an LSTM (or GRU) reads the whole sequence and returns only its last output
-    (``return_sequences=False``), a ``Dense`` layer turns it into the code. Decoder: the code
-    sets the decoder's starting state (a tanh ``Dense`` layer per state) and is repeated once
-    per time step as its input (``RepeatVector``); an LSTM (or GRU) returns one output per
-    step (``return_sequences=True``) and a per-step ``Dense`` (``TimeDistributed``) maps each
-    to ``n_features`` values. The layers keep Keras' defaults (tanh, sigmoid gates, no
-    recurrent dropout, no unrolling, biases), so on a GPU they run on the fast cuDNN kernels.
-
-    Args:
-        timesteps: length of the sequences. n_features: values per time step.
-        latent_dim: size of the code. units: width of both recurrent layers.
-        cell: ``"lstm"`` or ``"gru"``, for both encoder and decoder.
-        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1) instead
-            of ``(n, timesteps, n_features)``.
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` (or ``(n,
-        timesteps)`` when ``flat``) to the same shape, to ``(n, latent_dim)``, and back.
-    """
-    rnn = _cell(cell)
-    inputs, x = _sequence_input(timesteps, n_features, flat)
-    x = rnn(units, name=f"enc_{cell}")(x)  # return_sequences=False: one vector per sequence
-    code = layers.Dense(latent_dim, name="code")(x)
-    encoder = keras.Model(inputs, code, name="encoder")
-
-    latent = keras.Input((latent_dim,), name="code")
-    states = _code_to_states(latent, units, cell)              # where the decoder starts
-    y = layers.RepeatVector(timesteps, name="repeat")(latent)  # (n, timesteps, latent_dim)
-    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
-    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
-    if flat:
-        y = layers.Reshape((timesteps,), name="to_signal")(y)
-    decoder = keras.Model(latent, y, name="decoder")
-    return compose(encoder, decoder, name), encoder, decoder
-
-
-def conv1d_autoencoder(timesteps: int, n_features: int = 1, filters: Sequence[int] = (16, 32),
-                       kernel_size: int = 7, latent_dim: int | None = None,
-                       hidden: Sequence[int] = (), output_activation: str | None = None,
-                       flat: bool = False, name: str = "conv1d_ae") -> Models:
-    """A 1-D convolutional sequence autoencoder: strided ``Conv1D`` down, ``Conv1DTranspose``
-    up. Defined in lesson 5.
-
-    Each entry of ``filters`` halves the length (140 -> 70 -> 35 for two entries); the decoder
-    doubles it as often, and a last ``Conv1D`` maps each step to ``n_features`` values.
-
-    Args:
-        timesteps: length of the sequences, divisible by ``2 ** len(filters)``.
-        n_features: values per time step. filters: channels of the encoder's strided
-            convolutions; the decoder mirrors them. kernel_size: width of every filter.
-        latent_dim: ``None`` keeps the code as a feature map ``(timesteps / 2**k,
-            filters[-1])``; an integer adds a dense bottleneck of that size.
-        hidden: with ``latent_dim``, widths of ReLU ``Dense`` layers between the flattened
-            feature maps and the code (the decoder mirrors them).
-        output_activation: ``None`` for signals of any range, ``"sigmoid"`` for [0, 1].
-        flat: take and return ``(n, timesteps)`` signals (``n_features`` must be 1).
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``; the autoencoder maps ``(n, timesteps,
-        n_features)`` (or ``(n, timesteps)`` when ``flat``) to the same shape.
-    """
-    factor = 2 ** len(filters)
-    if int(timesteps) % factor:
-        raise ValueError(f"timesteps={timesteps} must be divisible by {factor} for "
-                         f"{len(filters)} stride-2 layers.")
-    inputs, x = _sequence_input(timesteps, n_features, flat)
-    for i, f in enumerate(filters):
-        x = layers.Conv1D(f, kernel_size, strides=2, padding="same", activation="relu",
-                          name=f"enc_conv_{i}")(x)
-    if hidden and latent_dim is None:
-        raise ValueError("hidden layers need a dense code: pass latent_dim too.")
-    fmap = (timesteps // factor, int(filters[-1]))
-    if latent_dim is not None:
-        x = layers.Flatten()(x)
-        for i, width in enumerate(hidden):
-            x = layers.Dense(width, activation="relu", name=f"enc_dense_{i}")(x)
-        x = layers.Dense(latent_dim, name="code")(x)
-    encoder = keras.Model(inputs, x, name="encoder")
-
-    latent = keras.Input((latent_dim,) if latent_dim is not None else fmap, name="code")
-    y = latent
-    if latent_dim is not None:
-        for i, width in enumerate(reversed(hidden)):
-            y = layers.Dense(width, activation="relu", name=f"dec_dense_{i}")(y)
-        y = layers.Dense(int(np.prod(fmap)), activation="relu", name="dec_fmap")(y)
-        y = layers.Reshape(fmap)(y)
-    for i, f in enumerate(reversed(filters)):
-        y = layers.Conv1DTranspose(f, kernel_size, strides=2, padding="same",
-                                   activation="relu", name=f"dec_deconv_{i}")(y)
-    y = layers.Conv1D(n_features, kernel_size, padding="same", activation=output_activation,
-                      name="per_step")(y)
-    if flat:
-        y = layers.Reshape((timesteps,), name="to_signal")(y)
-    decoder = keras.Model(latent, y, name="decoder")
-    return compose(encoder, decoder, name), encoder, decoder
-
-
-def reverse_and_delay(x):
-    """``(n, T, F)`` sequences reversed in time and delayed one step, zeros first: step ``s``
-    holds ``x[:, T - s]``, the sample *after* the one a reversed decoder outputs at step ``s``."""
-    reversed_x = keras.ops.flip(x, axis=1)
-    return keras.ops.pad(reversed_x[:, :-1], [[0, 0], [1, 0], [0, 0]])
-
-
-def conditional_recurrent_autoencoder(timesteps: int, n_features: int = 1, latent_dim: int = 10,
-                                      units: int = 32, cell: str = "lstm",
-                                      name: str = "conditional_ae") -> Models:
-    """The *conditional* variant of :func:`recurrent_autoencoder`. Defined in lesson 5.
-
-    The same encoder and decoder (the code sets the decoder's starting state and is repeated
-    as its input), except that, as in the tutorial the lesson starts from (after Srivastava et
-    al., 2015), the decoder rebuilds the sequence in reverse order and, besides the code,
-    receives the true input itself: at the step where it outputs ``x[t]`` it is given ``x[t + 1]``
-    (:func:`reverse_and_delay`). Its output is flipped back to the forward order, so the
-    autoencoder is trained on ``fit(x, x)`` like the others. The decoder can lean on its
-    neighbour sample and need not use the code much: the lesson measures that.
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``: ``(n, timesteps, n_features)`` to the same shape,
-        the encoder to ``(n, latent_dim)``, and a decoder taking ``[code, condition]`` with
-        ``code`` ``(n, latent_dim)`` and ``condition`` ``(n, timesteps, n_features)``
-        (``reverse_and_delay(x)``), returning ``(n, timesteps, n_features)`` in forward order.
-    """
-    rnn = _cell(cell)
-    inputs, x = _sequence_input(timesteps, n_features, flat=False)
-    h = rnn(units, name=f"enc_{cell}")(x)
-    code = layers.Dense(latent_dim, name="code")(h)
-    encoder = keras.Model(inputs, code, name="encoder")
-
-    latent = keras.Input((latent_dim,), name="code")
-    condition = keras.Input((timesteps, n_features), name="condition")
-    states = _code_to_states(latent, units, cell)
-    y = layers.RepeatVector(timesteps, name="repeat")(latent)
-    y = layers.Concatenate(name="code_and_condition")([y, condition])
-    y = rnn(units, return_sequences=True, name=f"dec_{cell}")(y, initial_state=states)
-    y = layers.TimeDistributed(layers.Dense(n_features), name="per_step")(y)
-    y = layers.Lambda(lambda t: keras.ops.flip(t, axis=1), name="forward_order")(y)
-    decoder = keras.Model([latent, condition], y, name="decoder")
-
-    shifted = layers.Lambda(reverse_and_delay, name="reverse_and_delay")(inputs)
-    autoencoder = keras.Model(inputs, decoder([encoder(inputs), shifted]), name=name)
-    return autoencoder, encoder, decoder
-
-
 # --------------------------------------------------------------------------- lesson 7: VAEs
-# A variational autoencoder: the encoder outputs a distribution q(z | x) = N(mean, exp(log_var)),
-# a sampling layer draws from it (the reparameterisation trick), and the loss is the negative
-# evidence lower bound (ELBO) in nats per image: Bernoulli reconstruction + KL to the prior.
+# The closed-form contractive penalty of lesson 1's two-layer encoder (ContractiveAutoencoder
+# uses it), then a variational autoencoder: the encoder outputs a distribution
+# q(z | x) = N(mean, exp(log_var)), a sampling layer draws from it (the reparameterisation
+# trick), and the loss is the negative evidence lower bound (ELBO) in nats per image:
+# Bernoulli reconstruction + KL to the prior.
+
+
+def relu_contractive_penalty(hidden, hidden_kernel, code_kernel):
+    """Mean over the batch of ``||J_f(x)||_F^2`` for lesson 1's dense encoder, in closed form.
+
+    Defined in lesson 7, for ``h = relu(W1 x + b1)`` and a linear code ``c = W2 h + b2``
+    (``models.dense_autoencoder`` with one hidden layer). The Jacobian is
+    ``J = W2^T diag(m) W1^T`` with ``m = 1[h > 0]``, so its squared norm is
+    ``m^T ((W1^T W1) * (W2 W2^T)) m`` (``*`` elementwise): one ``(m, m)`` matrix per batch,
+    no derivative to compute.
+
+    Args:
+        hidden: ``(n, m)`` hidden activations ``h`` (only their sign pattern matters).
+        hidden_kernel: ``(input_dim, m)`` weights ``W1``; code_kernel: ``(m, d)`` weights ``W2``
+            (Keras' layouts).
+
+    Returns:
+        A scalar tensor.
+    """
+    ops = keras.ops
+    active = ops.cast(hidden > 0, hidden.dtype)                                   # (n, m)
+    gram = (ops.matmul(ops.transpose(hidden_kernel), hidden_kernel)
+            * ops.matmul(code_kernel, ops.transpose(code_kernel)))                   # (m, m)
+    return ops.mean(ops.sum(ops.matmul(active, gram) * active, axis=-1))
 
 
 class Sampling(layers.Layer):
@@ -675,9 +739,9 @@ def bernoulli_nll(x, logits, reduction: str = "sum"):
 
 
 class VariationalAutoencoder(keras.Model):
-    """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image. Lesson 7.
+    """A VAE trained on the negative ELBO, ``reconstruction + beta * kl`` per image.
 
-    Written out in lesson 7. Calling the model is its one forward pass: it encodes a batch to
+    Defined in lesson 7. Calling the model is its one forward pass: it encodes a batch to
     ``(mean, log_var)``, draws ``z`` with :class:`Sampling` and decodes it to pixel logits, and
     returns ``{"logits": (n, *input_shape), "mean": (n, d), "log_var": (n, d)}``.
     ``compute_loss`` (no ``GradientTape``, so any Keras backend) receives that output from
@@ -774,7 +838,7 @@ def log_importance_weights(vae: VariationalAutoencoder, x, k: int = 100,
                            batch_size: int = 50, seed: int = 0) -> np.ndarray:
     """``log p(x, z_j) - log q(z_j | x)`` for ``k`` draws ``z_j ~ q(z | x)`` per example.
 
-    Written out in lesson 7. With these log-weights ``w``, ``-(logsumexp(w) - log k)`` is the
+    Defined in lesson 7. With these log-weights ``w``, ``-(logsumexp(w) - log k)`` is the
     importance-weighted (IWAE) estimate of ``-log p(x)`` with ``k`` samples
     (:func:`iwae_nll`), an upper bound that tightens as ``k`` grows; with ``k = 1`` it is the
     one-sample negative ELBO. ``p(x | z)`` is Bernoulli on the decoder's logits, ``p(z)``
@@ -810,7 +874,7 @@ def log_importance_weights(vae: VariationalAutoencoder, x, k: int = 100,
 def iwae_nll(log_weights: np.ndarray, k: int | None = None) -> np.ndarray:
     """Per-example IWAE estimate of ``-log p(x)``, in nats, from :func:`log_importance_weights`.
 
-    Written out in lesson 7: ``-(logsumexp(w over k draws) - log k)``. With ``k`` smaller than
+    Defined in lesson 7: ``-(logsumexp(w over k draws) - log k)``. With ``k`` smaller than
     the number of columns (it must divide it), the columns are cut into groups of ``k`` and the
     groups' estimates averaged: the bound with ``k`` samples, from the same draws.
 
@@ -835,7 +899,7 @@ def dense_vae(input_shape: Sequence[int] = (28, 28), latent_dim: int = 20,
               hidden: Sequence[int] = (512,), activation: str = "relu", beta: float = 1.0,
               reduction: str = "sum", seed: int | None = None,
               name: str = "dense_vae") -> Models:
-    """A fully connected VAE for binary images, written out in lesson 7.
+    """A fully connected VAE for binary images. Defined in lesson 7.
 
     Encoder: flatten, the ``hidden`` dense layers, then two dense heads ``mean`` and
     ``log_var`` of ``latent_dim`` each. Decoder: the mirrored hidden layers and one dense

@@ -7,7 +7,9 @@
 - errors and thresholds: :func:`plot_error_histograms` (one histogram per class or per kind
   of input, thresholds as lines; lessons 3 and 4), :func:`plot_threshold_view` and the
   interactive :func:`threshold_explorer` (lesson 4), :func:`plot_roc_pr` (lesson 4);
-- signals: :func:`plot_class_bands`, :func:`plot_reconstruction` (lesson 4);
+- signals: :func:`plot_class_bands`, :func:`plot_reconstruction` (lesson 4),
+  :func:`plot_signal_examples`, :func:`plot_sequence_reconstructions` (lesson 5; lesson 5's
+  code maps are :func:`plot_map`s of principal components);
 - applications: :func:`plot_neighbours` (search results), :func:`plot_label_curves`
   (accuracy against the number of labels; lesson 8).
 
@@ -104,11 +106,12 @@ def plot_history(history, title: str = "Training and validation loss",
 def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None = None,
              xlabel: str = "dimension 1", ylabel: str = "dimension 2",
              legend_title: str = "digit", s: float = 3.0, ticks: bool = False,
-             palette: str = "colorblind") -> plt.Axes:
+             palette: str = "colorblind", names: Sequence[str] | None = None) -> plt.Axes:
     """Scatter ``(n, 2)`` points coloured by integer label with seaborn's colour-blind-safe
     palette (or another named ``palette``: ``"tab10"`` tells ten classes apart), with a legend
-    (one entry per label) outside the axes. ``ticks=True`` keeps the axes' values (meaningful
-    for a VAE's 2-d codes; t-SNE's are not)."""
+    (one entry per label, ``names[label]`` when ``names`` is given, else the label) outside
+    the axes. ``ticks=True`` keeps the axes' values (meaningful for a VAE's 2-d codes; t-SNE's
+    are not). Defined in lesson 3 (lessons 5 and 7 reuse it)."""
     import seaborn as sns
 
     points, labels = np.asarray(points), np.asarray(labels)
@@ -121,7 +124,8 @@ def plot_map(points: NDArray, labels: NDArray, title: str, ax: plt.Axes | None =
     colours = sns.color_palette(palette, len(classes))
     for colour, c in zip(colours, classes):
         sel = labels == c
-        ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour, label=str(c),
+        ax.scatter(points[sel, 0], points[sel, 1], s=s, color=colour,
+                   label=str(c) if names is None else names[int(c)],
                    rasterized=True, linewidths=0)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if not ticks:
@@ -337,6 +341,71 @@ def plot_reconstruction(signal: NDArray, reconstruction: NDArray, title: str,
     ax.set(title=title, xlabel="sample (time step)", ylabel="amplitude (scaled)")
     ax.legend(fontsize=9)
     return ax
+
+
+# --------------------------------------------------------------------------- lesson 5: sequences
+
+
+def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_family: int = 3,
+                         title: str = "Example series of each family") -> plt.Figure:
+    """One panel per family, titled with its name, drawing its first ``per_family`` series.
+
+    Defined in lesson 5.
+
+    Args:
+        x: ``(n, T)`` series. y: ``(n,)`` integer labels indexing ``names``.
+        names: ``(n_families,)`` family names, one panel each.
+
+    Returns:
+        The figure: ``len(names)`` panels sharing the value axis, ``per_family`` lines each.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise ValueError(f"plot_signal_examples: expected (n, T) series and (n,) labels, got "
+                         f"{x.shape} and {y.shape}.")
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharey=True,
+                             squeeze=False)
+    for label, ax in enumerate(axes[0]):
+        for row in x[y == label][:per_family]:
+            ax.plot(row, lw=1.2)
+        ax.set(title=names[label], xlabel="time step")
+    axes[0, 0].set_ylabel("value")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sequence_reconstructions(x: NDArray, reconstructions: Mapping[str, NDArray],
+                                  y: NDArray, names: Sequence[str],
+                                  title: str = "Test series and their reconstructions"
+                                  ) -> plt.Figure:
+    """One panel per family: its first series in ``x`` (black, "input") and each model's
+    reconstruction of it (one line per model, labelled with its key). Defined in lesson 5.
+
+    Args:
+        x: ``(n, T)`` series. reconstructions: ``{"model": (n, T) or (n, T, 1) array}``.
+        y: ``(n,)`` integer labels indexing ``names``. names: ``(n_families,)`` family names.
+
+    Returns:
+        The figure: ``len(names)`` panels of ``1 + len(reconstructions)`` lines each.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise ValueError(f"plot_sequence_reconstructions: expected (n, T) series and (n,) "
+                         f"labels, got {x.shape} and {y.shape}.")
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
+                             squeeze=False)
+    for label, ax in enumerate(axes[0]):
+        i = int(np.flatnonzero(y == label)[0])
+        ax.plot(x[i], color="black", lw=1.5, label="input")
+        for model, rec in reconstructions.items():
+            ax.plot(np.asarray(rec)[i].reshape(-1), lw=1.3, label=model)
+        ax.set(title=names[label], xlabel="time step")
+    axes[0, 0].set_ylabel("value")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_threshold_view(errors: NDArray, y: NDArray, threshold: float,

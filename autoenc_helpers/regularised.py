@@ -13,16 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autoenc_helpers.data import to_float
+from autoenc_helpers.metrics import check_codes
 
-__all__ = ["activation_summary", "batch_jacobian", "code_sensitivity", "feature_images",
+__all__ = ["activation_summary", "code_sensitivity", "feature_images",
            "jacobian_norms", "near_zero_fraction", "unit_mean_activation", "units_on"]
-
-
-def _check_codes(codes: NDArray) -> NDArray[np.float32]:
-    codes = np.asarray(codes, dtype=np.float32)
-    if codes.ndim != 2 or len(codes) == 0:
-        raise ValueError(f"codes must be a non-empty (n, d) array, got shape {codes.shape}.")
-    return codes
 
 
 def _check_batch(x: NDArray, encoder: keras.Model) -> None:
@@ -43,7 +37,7 @@ def unit_mean_activation(codes: NDArray) -> NDArray[np.float32]:
         ``(d,)``: the mean of each unit over the ``n`` images, the quantity the KL penalty
         pulls towards its target.
     """
-    return _check_codes(codes).mean(axis=0)
+    return check_codes(codes, dtype=np.float32).mean(axis=0)
 
 
 def near_zero_fraction(codes: NDArray, tol: float = 0.01) -> NDArray[np.float32]:
@@ -58,7 +52,7 @@ def near_zero_fraction(codes: NDArray, tol: float = 0.01) -> NDArray[np.float32]
     """
     if not tol > 0:
         raise ValueError(f"tol must be positive, got {tol}.")
-    return (_check_codes(codes) < tol).mean(axis=1, dtype=np.float32)
+    return (check_codes(codes, dtype=np.float32) < tol).mean(axis=1, dtype=np.float32)
 
 
 def units_on(codes: NDArray, tol: float = 0.01) -> NDArray[np.float32]:
@@ -87,7 +81,7 @@ def activation_summary(codes: NDArray, tol: float = 0.01) -> dict[str, float]:
         the spread over the images of the share of units on per image (:func:`units_on`); the
         share of units that stay below ``tol`` on every image (dead units).
     """
-    codes = _check_codes(codes)
+    codes = check_codes(codes, dtype=np.float32)
     on = units_on(codes, tol)
     return {"mean activation": float(codes.mean()),
             "units on: median": float(np.median(on)),
@@ -117,34 +111,14 @@ def _jacobian_function(encoder: keras.Model, squared_norms: bool):
     return jacobian
 
 
-def batch_jacobian(encoder: keras.Model, x: NDArray) -> NDArray[np.float32]:
-    """The Jacobian of the encoder at every image of a batch, by automatic differentiation.
-
-    Uses TensorFlow's ``GradientTape.batch_jacobian`` (the course runs Keras on TensorFlow):
-    one vectorised backward pass per code unit, for the whole batch at once.
-
-    Args:
-        encoder: a Keras model mapping ``(n, *input_shape)`` to ``(n, d)`` codes.
-        x: ``(b, *input_shape)`` inputs; uint8 is scaled to [0, 1]. Keep ``b`` modest: the
-            result holds ``b * d * prod(input_shape)`` floats.
-
-    Returns:
-        ``(b, d, prod(input_shape))``: entry ``[i, j, k]`` is the derivative of code unit
-        ``j`` with respect to input value ``k`` (flattened), at image ``i``.
-    """
-    x = np.asarray(x)
-    _check_batch(x, encoder)
-    flat = to_float(x).reshape(len(x), -1)
-    return _jacobian_function(encoder, squared_norms=False)(flat).numpy()
-
-
 def jacobian_norms(encoder: keras.Model, x: NDArray, batch_size: int = 100) -> NDArray[np.float32]:
     """Squared Frobenius norm ``||J_f(x)||_F^2`` of the encoder's Jacobian at every image.
 
     This is the contractive penalty computed the general way, by automatic differentiation
-    (:func:`batch_jacobian`), so it works for any encoder, penalised or not. It costs about
-    ``d`` backward passes per image: for thousands of images and a dense sigmoid encoder, the
-    closed form :func:`autoenc_helpers.models.contractive_penalty` is far cheaper.
+    (TensorFlow's ``GradientTape.batch_jacobian``), so it works for any encoder, penalised or
+    not. It costs about ``d`` backward passes per image: for thousands of images and a dense
+    sigmoid encoder, the closed form :func:`autoenc_helpers.models.contractive_penalty` is far
+    cheaper.
 
     Args:
         encoder: ``(n, *input_shape) -> (n, d)`` Keras model. x: ``(n, *input_shape)`` inputs.

@@ -1,27 +1,116 @@
-"""Sequence autoencoders (lesson 5): input checks, what a code knows, and the lesson's figures.
+"""Sequence autoencoders (lesson 5): the synthetic series, input checks, what a code knows.
 
 The models themselves live in :mod:`autoenc_helpers.models` (:func:`~autoenc_helpers.models.
 recurrent_autoencoder`, :func:`~autoenc_helpers.models.conv1d_autoencoder`,
-:func:`~autoenc_helpers.models.conditional_recurrent_autoencoder`) and the synthetic series in
-:mod:`autoenc_helpers.data` (:func:`~autoenc_helpers.data.make_signal_splits`). This module holds:
+:func:`~autoenc_helpers.models.conditional_recurrent_autoencoder`; codes come from
+:func:`~autoenc_helpers.models.encode`), the lesson's figures in :mod:`autoenc_helpers.plots`.
+This module holds:
 
+- :func:`make_signals` and :func:`make_signal_splits`: labelled synthetic series
+  (:data:`SIGNAL_FAMILIES`, named by :func:`signal_names`), the three parts drawn independently
+  (an :class:`autoenc_helpers.data.Splits`);
 - :func:`as_sequences`: ``(n, T)`` or ``(n, T, F)`` arrays checked and shaped for a sequence
   model, with a clear ``ValueError`` for a wrong rank or a NaN;
-- :func:`encode`, :func:`linear_probe` and :func:`pca_features`: how much of the labels a
-  linear classifier can read from codes, raw samples or their principal components;
+- :func:`linear_probe` and :func:`pca_features`: how much of the labels a linear classifier
+  can read from codes, raw samples or their principal components;
 - :func:`code_ablation`: what a decoder makes of its own code, a zero code and another
-  series' code;
-- figures: :func:`plot_signal_examples`, :func:`plot_code_map` and
-  :func:`plot_sequence_reconstructions`.
+  series' code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from autoenc_helpers.data import Splits
+
+# --------------------------------------------------------------------------- the synthetic series
+
+#: The families of :func:`make_signals`, indexed by label: ``(waveform, period in samples)``.
+#: The two sines are the tutorial's periods of 20 and 80 samples, sampled half as often.
+SIGNAL_FAMILIES: tuple[tuple[str, float], ...] = (
+    ("sine", 10.0), ("sine", 40.0), ("square", 20.0), ("sawtooth", 20.0),
+)
+_WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
+
+
+def signal_names(families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES) -> list[str]:
+    """Readable names of the families, indexed by label, e.g. ``"sine, period 10"``."""
+    return [f"{kind}, period {period:g}" for kind, period in families]
+
+
+def _waveform(kind: str, cycles: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One of :data:`_WAVEFORMS` in [-1, 1] at the given (fractional) numbers of cycles."""
+    frac = cycles - np.floor(cycles)
+    if kind == "sine":
+        return np.sin(2 * np.pi * cycles)
+    if kind == "square":
+        return np.where(frac < 0.5, 1.0, -1.0)
+    if kind == "sawtooth":
+        return 2.0 * frac - 1.0
+    return 1.0 - 4.0 * np.abs(frac - 0.5)  # triangle
+
+
+def make_signals(n_per_family: int, length: int = 50, seed: int | np.random.Generator = 0,
+                 noise: float = 0.1, families: tuple[tuple[str, float], ...] = SIGNAL_FAMILIES,
+                 period_jitter: float = 0.1, amplitude_jitter: float = 0.2
+                 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Labelled synthetic series: every series is drawn on its own, never cut from another.
+
+    Each series of family ``(kind, period)`` is ``a * waveform(t / p + phase) + noise`` with
+    a random phase in [0, 1), a period ``p`` within ``period_jitter`` (relative) of the
+    family's, an amplitude ``a`` within ``amplitude_jitter`` of 1, and Gaussian noise of
+    standard deviation ``noise``. The same arguments always give the same series.
+
+    Args:
+        n_per_family: series per family. length: samples per series.
+        seed: an integer, or a NumPy ``Generator`` to draw from.
+        families: ``(waveform, period)`` pairs, waveform one of ``"sine"``, ``"square"``,
+            ``"sawtooth"``, ``"triangle"``; the label of a series is its family's index.
+
+    Returns:
+        ``(x, y)``: ``x`` ``(n_per_family * len(families), length)`` float32, ``y`` the
+        ``(n,)`` int64 labels; rows in random order.
+    """
+    if n_per_family < 1 or length < 2:
+        raise ValueError(f"need n_per_family >= 1 and length >= 2, got {n_per_family} "
+                         f"and {length}.")
+    if noise < 0 or not 0 <= period_jitter < 1 or not 0 <= amplitude_jitter < 1:
+        raise ValueError("noise must be >= 0 and the jitters in [0, 1), got "
+                         f"{noise}, {period_jitter}, {amplitude_jitter}.")
+    for kind, period in families:
+        if kind not in _WAVEFORMS or not period > 0:
+            raise ValueError(f"unknown family ({kind!r}, {period}): waveform one of "
+                             f"{_WAVEFORMS} and a positive period.")
+    rng = np.random.default_rng(seed)
+    t = np.arange(length, dtype=np.float64)
+    xs, ys = [], []
+    for label, (kind, period) in enumerate(families):
+        shape = (n_per_family, 1)
+        periods = period * rng.uniform(1 - period_jitter, 1 + period_jitter, shape)
+        phases = rng.uniform(0.0, 1.0, shape)
+        amplitudes = rng.uniform(1 - amplitude_jitter, 1 + amplitude_jitter, shape)
+        clean = amplitudes * _waveform(kind, t / periods + phases)
+        xs.append(clean + noise * rng.standard_normal((n_per_family, length)))
+        ys.append(np.full(n_per_family, label, np.int64))
+    order = rng.permutation(n_per_family * len(families))
+    return np.concatenate(xs).astype(np.float32)[order], np.concatenate(ys)[order]
+
+
+def make_signal_splits(n_train: int, n_val: int, n_test: int, length: int = 50, seed: int = 0,
+                       **kwargs) -> Splits:
+    """Train, validation and test sets of :func:`make_signals`, ``n_*`` series per family, as a
+    :class:`autoenc_helpers.data.Splits` (``x_*``: ``(n, length)``, ``y_*``: ``(n,)``).
+
+    The three parts come from three independent random streams (``SeedSequence(seed).spawn``):
+    separate series, never windows of one long series, so nothing seen in training reappears
+    in validation or test. ``kwargs`` go to :func:`make_signals`.
+    """
+    streams = np.random.SeedSequence(seed).spawn(3)
+    parts = [make_signals(n, length, seed=np.random.default_rng(s), **kwargs)
+             for n, s in zip((n_train, n_val, n_test), streams)]
+    return Splits(*parts[0], *parts[1], *parts[2])
+
 
 # --------------------------------------------------------------------------- input checks
 
@@ -61,17 +150,6 @@ def _features(f: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 # --------------------------------------------------------------------------- what the code knows
-
-
-def encode(encoder, x: ArrayLike, batch_size: int = 1024) -> NDArray[np.float32]:
-    """The ``(n, code_size)`` codes of ``(n, timesteps[, n_features])`` series (a feature-map
-    code is flattened). ``encoder``: a Keras model taking the shape ``x`` has."""
-    arr = np.asarray(x, dtype=np.float32)
-    as_sequences(arr)  # validation only: the encoder decides whether it wants a feature axis
-    # called directly, batch by batch: encoding with many encoders traces no predict functions
-    z = np.concatenate([np.asarray(encoder(arr[i:i + batch_size], training=False), np.float32)
-                        for i in range(0, len(arr), batch_size)])
-    return z.reshape(len(z), -1)
 
 
 def linear_probe(train_features: ArrayLike, y_train: ArrayLike, test_features: ArrayLike,
@@ -140,73 +218,3 @@ def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike 
         y = np.concatenate([np.asarray(part, np.float32) for part in parts])
         out[label] = float(np.mean((y.reshape(target.shape) - target) ** 2))
     return out
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_family: int = 3,
-                         title: str = "Example series of each family") -> plt.Figure:
-    """One panel per family with its first ``per_family`` series.
-
-    Args:
-        x: ``(n, T)`` series. y: ``(n,)`` labels indexing ``names``.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
-        for row in x[y == label][:per_family]:
-            ax.plot(row, lw=1.2)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_code_map(codes: NDArray, y: NDArray, names: Sequence[str], title: str,
-                  ax: plt.Axes | None = None) -> plt.Axes:
-    """The codes projected on their first two principal components, coloured by family.
-
-    Args:
-        codes: ``(n, d)`` codes (``d >= 2``). y: ``(n,)`` labels indexing ``names``.
-    """
-    from sklearn.decomposition import PCA
-
-    z = _features(codes, "codes")
-    xy = PCA(n_components=2, random_state=0).fit_transform(z)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5))
-    y = np.asarray(y)
-    for label, name in enumerate(names):
-        pts = xy[y == label]
-        ax.scatter(pts[:, 0], pts[:, 1], s=8, alpha=0.7, label=name)
-    ax.set(title=title, xlabel="principal component 1", ylabel="principal component 2")
-    ax.legend(fontsize=8, markerscale=2)
-    return ax
-
-
-def plot_sequence_reconstructions(x: NDArray, reconstructions: Mapping[str, NDArray],
-                                  y: NDArray, names: Sequence[str],
-                                  title: str = "Test series and their reconstructions"
-                                  ) -> plt.Figure:
-    """One panel per family: its first series in ``x`` and each model's reconstruction of it.
-
-    Args:
-        x: ``(n, T)`` series. reconstructions: ``{"model": (n, T) array}``. y: ``(n,)`` labels.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
-        i = int(np.flatnonzero(y == label)[0])
-        ax.plot(x[i], color="black", lw=1.5, label="input")
-        for model, rec in reconstructions.items():
-            ax.plot(np.asarray(rec)[i].reshape(-1), lw=1.3, label=model)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig

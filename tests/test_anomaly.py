@@ -12,8 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from autoenc_helpers.anomaly import (MaxF1Threshold, MeanStdThreshold, PercentileThreshold,
-                                     ReconstructionAnomalyDetector, make_threshold_strategy,
-                                     train_val_test_split)
+                                     ReconstructionAnomalyDetector, make_threshold_strategy)
 from autoenc_helpers.metrics import (classification_metrics, max_f1_threshold,
                                      mean_std_threshold, ranking_metrics)
 
@@ -47,25 +46,6 @@ def test_make_threshold_strategy():
         make_threshold_strategy("median")
     with pytest.raises(TypeError):
         make_threshold_strategy(float("nan"))
-
-
-# --------------------------------------------------------------------------- splits
-
-
-def test_train_val_test_split_is_stratified_disjoint_and_seeded():
-    x = np.arange(1000, dtype=float)[:, None] * np.ones((1, 3))
-    y = (np.arange(1000) % 4 == 0).astype(int)  # 25 % anomalies
-    s = train_val_test_split(x, y, val_fraction=0.2, test_fraction=0.2, seed=3)
-    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (600, 200, 200)
-    for part in (s.y_train, s.y_val, s.y_test):
-        assert part.mean() == pytest.approx(0.25, abs=0.01)
-    ids = [set(p[:, 0]) for p in (s.x_train, s.x_val, s.x_test)]
-    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
-    assert np.array_equal(train_val_test_split(x, y, seed=3).x_test, s.x_test)
-    assert not np.array_equal(train_val_test_split(x, y, seed=4).x_test, s.x_test)
-    assert s.sizes()["test"] == {"normal": 150, "anomaly": 50}
-    with pytest.raises(ValueError, match="sum below 1"):
-        train_val_test_split(x, y, val_fraction=0.5, test_fraction=0.5)
 
 
 # --------------------------------------------------------------------------- the detector

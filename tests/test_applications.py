@@ -132,15 +132,15 @@ def test_lesson8_solutions_pass_their_checks(lesson8):
 def test_lesson8_checks_reject_wrong_answers(lesson8):
     from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
-    from autoenc_helpers import latent
+    from autoenc_helpers import models
     from exercise_asserts import assert_fails
 
     exs, o = lesson8
     enc, g, gy = o["encoder"], o["gallery_u8"], o["gallery_y"]
 
     def precision(queries, labels, metric):
-        index = NearestNeighbors(n_neighbors=10, metric=metric).fit(latent.encode(enc, g))
-        _, nb = index.kneighbors(latent.encode(enc, queries))
+        index = NearestNeighbors(n_neighbors=10, metric=metric).fit(models.encode(enc, g))
+        _, nb = index.kneighbors(models.encode(enc, queries))
         return float(np.mean(gy[nb] == labels[:, None]))
 
     cosine = precision(o["x_val_u8"], o["y_val"], "cosine")
@@ -156,10 +156,10 @@ def test_lesson8_checks_reject_wrong_answers(lesson8):
 
     accuracy = exs[2].solve()
     idx = labelled_subset(o["y_train"], 100, seed=o["seed"])
-    knn = KNeighborsClassifier(5).fit(latent.encode(enc, o["x_train"][idx]), o["y_train"][idx])
-    on_val = knn.predict(latent.encode(enc, o["x_val_u8"]))
+    knn = KNeighborsClassifier(5).fit(models.encode(enc, o["x_train"][idx]), o["y_train"][idx])
+    on_val = knn.predict(models.encode(enc, o["x_val_u8"]))
     assert accuracy == pytest.approx(np.mean(on_val == o["y_val"]))
-    on_test = float(np.mean(knn.predict(latent.encode(enc, o["x_test_u8"])) == o["y_test"]))
+    on_test = float(np.mean(knn.predict(models.encode(enc, o["x_test_u8"])) == o["y_test"]))
     if not np.isclose(on_test, accuracy):
         assert_fails(exs[2], on_test, "test")
     wrong = accuracy + 0.2 if accuracy < 0.8 else accuracy - 0.2

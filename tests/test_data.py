@@ -14,7 +14,9 @@ import pytest
 
 from autoenc_helpers import data
 from autoenc_helpers.data import (ChecksumError, DataFile, DataNotFoundError, MinMaxScaler1D,
-                                  ensure_file, read_ecg_csv, read_idx, read_mnist_npz)
+                                  ensure_file, read_ecg_csv, read_idx, read_mnist_npz,
+                                  train_val_test_split)
+from autoenc_helpers.metrics import CLASS_NAMES
 
 
 def _no_network(*args, **kwargs):
@@ -185,3 +187,23 @@ def test_corrupt_download_message_is_true(tmp_path, monkeypatch, tiny_file):
 def test_unknown_data_file_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"Unknown data file 'mnist\.npz'.*keras/datasets/mnist"):
         ensure_file("mnist.npz", tmp_path)
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def test_train_val_test_split_is_stratified_disjoint_and_seeded():
+    x = np.arange(1000, dtype=float)[:, None] * np.ones((1, 3))
+    y = (np.arange(1000) % 4 == 0).astype(int)  # 25 % anomalies
+    s = train_val_test_split(x, y, val_fraction=0.2, test_fraction=0.2, seed=3)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (600, 200, 200)
+    for part in (s.y_train, s.y_val, s.y_test):
+        assert part.mean() == pytest.approx(0.25, abs=0.01)
+    ids = [set(p[:, 0]) for p in (s.x_train, s.x_val, s.x_test)]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert np.array_equal(train_val_test_split(x, y, seed=3).x_test, s.x_test)
+    assert not np.array_equal(train_val_test_split(x, y, seed=4).x_test, s.x_test)
+    assert s.sizes(CLASS_NAMES)["test"] == {"normal": 150, "anomaly": 50}
+    assert s.sizes()["train"] == {"0": 450, "1": 150}
+    with pytest.raises(ValueError, match="sum below 1"):
+        train_val_test_split(x, y, val_fraction=0.5, test_fraction=0.5)

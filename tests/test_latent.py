@@ -1,6 +1,6 @@
-"""Latent-space helpers: batched encoding, interpolation, t-SNE, kNN scores, OOD inputs,
-reconstruction snapshots. (Thresholds and flags are tested in test_metrics, figures in
-test_plots, the lesson's model builder in test_models.)"""
+"""Latent-space helpers: class means, t-SNE, kNN scores, OOD inputs, reconstruction snapshots.
+(Batched encoding and the lesson's model builder are tested in test_models, thresholds and flags
+in test_metrics, figures in test_plots.)"""
 
 from __future__ import annotations
 
@@ -15,57 +15,6 @@ from autoenc_helpers.models import conv_autoencoder
 def small_model():
     """Lesson 3's kind of model (dense code), narrow enough to be quick."""
     return conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
-
-
-def test_encode_in_batches_matches_one_call(small_model):
-    _, enc, _ = small_model
-    x = np.random.default_rng(1).integers(0, 256, (23, 28, 28), dtype=np.uint8)
-    whole = enc.predict(x.astype("float32") / 255.0, verbose=0)
-    batched = latent.encode(enc, x, batch_size=5)   # 5 batches, the last one short
-    assert batched.shape == (23, 6) and batched.dtype == np.float32
-    np.testing.assert_allclose(batched, whole, rtol=1e-4, atol=1e-5)
-    # float images in [0, 1] are used as they are: scaled once, never twice
-    np.testing.assert_allclose(latent.encode(enc, x.astype("float32") / 255.0), batched,
-                               rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        latent.encode(enc, x.astype("float32"))        # forgot to scale by 1/255
-
-
-def test_encode_accepts_a_plain_function():
-    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4) / 32   # images in [0, 1]
-    z = latent.encode(lambda b: b.reshape(len(b), -1)[:, :3], x, batch_size=1)
-    np.testing.assert_array_equal(z, x.reshape(2, -1)[:, :3])
-
-
-def test_encode_rejects_bad_shapes(small_model):
-    _, enc, _ = small_model
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(n, 28, 28\).*\(28, 28\)"):
-        latent.encode(enc, np.zeros((28, 28), np.uint8))       # one image without batch axis
-    with pytest.raises(ValueError, match="expects inputs"):
-        latent.encode(enc, np.zeros((2, 784), np.float32))     # flattened images
-
-
-def test_interpolation_endpoints_reproduce_the_codes():
-    rng = np.random.default_rng(2)
-    a, b = rng.normal(size=20).astype(np.float32), rng.normal(size=20).astype(np.float32)
-    path = latent.interpolate(a, b, n_steps=7)
-    assert path.shape == (7, 20)
-    np.testing.assert_array_equal(path[0], a)
-    np.testing.assert_array_equal(path[-1], b)
-    np.testing.assert_allclose(path[3], (a + b) / 2, rtol=1e-6)       # the midpoint
-    steps = np.diff(path, axis=0)
-    np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), atol=1e-6)
-
-
-def test_interpolation_works_on_images_and_rejects_mismatches():
-    a, b = np.zeros((28, 28)), np.ones((28, 28))
-    path = latent.interpolate(a, b, n_steps=5)
-    assert path.shape == (5, 28, 28)
-    np.testing.assert_allclose(path[:, 0, 0], [0, 0.25, 0.5, 0.75, 1])
-    with pytest.raises(ValueError, match="same shape"):
-        latent.interpolate(np.zeros(20), np.zeros((1, 20)))
-    with pytest.raises(ValueError, match="n_steps"):
-        latent.interpolate(np.zeros(3), np.ones(3), n_steps=1)
 
 
 def test_class_means():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autoenc_helpers.data import to_float
-from autoenc_helpers.metrics import (CLASS_NAMES, check_errors, check_labels,
+from autoenc_helpers.metrics import (CLASS_NAMES, check_codes, check_errors, check_labels,
                                      classification_metrics, flag, flag_rate, max_f1_threshold,
                                      mean_std_threshold, percentile_threshold, psnr,
                                      ranking_metrics, reconstruction_errors)
@@ -113,6 +113,18 @@ def test_check_errors_and_labels():
     with pytest.raises(ValueError, match="0 \\(normal\\) and 1 \\(anomaly\\)"):
         check_labels([0, 1, -1], 3)
     assert CLASS_NAMES == ("normal", "anomaly")
+
+
+def test_check_codes_keeps_or_sets_the_dtype_and_refuses_bad_codes():
+    z = np.zeros((3, 2), np.float64)
+    assert check_codes(z).dtype == np.float64
+    assert check_codes(z, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match=r"tsne_2d: .*shape \(n, d\).*\(3, 2, 2\)"):
+        check_codes(np.zeros((3, 2, 2)), "tsne_2d")
+    with pytest.raises(ValueError, match="non-empty"):
+        check_codes(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        check_codes([[0.0, np.nan]])
 
 
 # --------------------------------------------------------------------------- the flag rule

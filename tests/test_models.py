@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from autoenc_helpers import models
 from autoenc_helpers.models import compose, conv_autoencoder, dense_autoencoder
 
 
@@ -183,3 +184,59 @@ def test_builders_train(builder):
     ae.fit(x, x, epochs=3, batch_size=16, verbose=0)
     after = ae.evaluate(x, x, verbose=0)
     assert np.isfinite(after) and after < before
+
+
+# --------------------------------------------------------------------------- encode (lesson 3)
+
+
+def test_encode_in_batches_matches_one_call():
+    _, enc, _ = conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
+    x = np.random.default_rng(1).integers(0, 256, (23, 28, 28), dtype=np.uint8)
+    whole = enc.predict(x.astype("float32") / 255.0, verbose=0)
+    batched = models.encode(enc, x, batch_size=5)   # 5 batches, the last one short
+    assert batched.shape == (23, 6) and batched.dtype == np.float32
+    np.testing.assert_allclose(batched, whole, rtol=1e-4, atol=1e-5)
+    # uint8 images are scaled on the fly; float images in [0, 1] are used as they are
+    np.testing.assert_allclose(models.encode(enc, x.astype("float32") / 255.0), batched,
+                               rtol=1e-4, atol=1e-5)
+    # the same codes as lesson 3's predict_on_batch, batch by batch
+    np.testing.assert_array_equal(
+        models.encode(enc, x, batch_size=5),
+        np.concatenate([enc.predict_on_batch(x[i:i + 5].astype("float32") / 255)
+                        for i in range(0, 23, 5)]))
+
+
+def test_encode_accepts_a_plain_function():
+    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4) / 32   # images in [0, 1]
+    z = models.encode(lambda b: b.reshape(len(b), -1)[:, :3], x, batch_size=1)
+    np.testing.assert_array_equal(z, x.reshape(2, -1)[:, :3])
+
+
+def test_encode_rejects_bad_shapes_nan_and_empty():
+    _, enc, _ = conv_autoencoder((28, 28), filters=(4, 8), latent_dim=6)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(n, 28, 28\).*\(28, 28\)"):
+        models.encode(enc, np.zeros((28, 28), np.uint8))       # one image without batch axis
+    with pytest.raises(ValueError, match="expects inputs"):
+        models.encode(enc, np.zeros((2, 784), np.float32))     # flattened images
+    with pytest.raises(ValueError, match="empty"):
+        models.encode(enc, np.zeros((0, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match="batch_size"):
+        models.encode(enc, np.zeros((2, 28, 28), np.uint8), batch_size=0)
+
+
+def test_encode_takes_series_of_any_range_and_rejects_nan():
+    _, enc, _ = models.recurrent_autoencoder(6, latent_dim=2, units=2)
+    x = 10 * np.random.default_rng(0).normal(size=(5, 6, 1)).astype("float32")  # beyond [0, 1]
+    z = models.encode(enc, x, batch_size=2)
+    np.testing.assert_allclose(z, np.asarray(enc(x, training=False)), rtol=1e-5, atol=1e-6)
+    x[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        models.encode(enc, x)
+
+
+def test_encode_flattens_a_feature_map_code():
+    _, enc, _ = models.conv1d_autoencoder(16, filters=(4, 8))        # code (n, 4, 8)
+    x = np.random.default_rng(0).normal(size=(3, 16, 1)).astype("float32")
+    z = models.encode(enc, x)
+    assert z.shape == (3, 4 * 8)
+    np.testing.assert_allclose(z, np.asarray(enc(x)).reshape(3, -1), rtol=1e-5, atol=1e-6)

@@ -90,6 +90,47 @@ def test_plot_map_colours_by_label():
         plot_map(rng.normal(size=(30, 2)), np.arange(29), title="bad")
 
 
+def test_plot_map_names_the_labels():
+    rng = np.random.default_rng(6)
+    ax = plot_map(rng.normal(size=(30, 2)), np.arange(30) % 3, title="map", legend_title="family",
+                  names=["sine", "square", "saw"])
+    assert _legend(ax) == ["sine", "square", "saw"]
+    assert ax.get_legend().get_title().get_text() == "family"
+
+
+# --------------------------------------------------------------------------- sequences (lesson 5)
+
+
+def test_plot_signal_examples_one_panel_per_family():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 16)), np.arange(20) % 4
+    fig = plots.plot_signal_examples(x, y, ["a", "b", "c", "d"], per_family=2, title="Series")
+    axes = fig.axes
+    assert fig._suptitle.get_text() == "Series"
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c", "d"]
+    assert [len(ax.lines) for ax in axes] == [2, 2, 2, 2]
+    assert axes[0].get_xlabel() == "time step" and axes[0].get_ylabel() == "value"
+    np.testing.assert_array_equal(axes[1].lines[0].get_ydata(), x[y == 1][0])
+    with pytest.raises(ValueError, match=r"\(n, T\)"):
+        plots.plot_signal_examples(x[..., None], y, ["a", "b", "c", "d"])
+
+
+def test_plot_sequence_reconstructions_input_and_one_line_per_model():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 12)), np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    recs = {"LSTM": x[..., None] + 0.1, "Conv1D": x - 0.1}   # (n, T, 1) and (n, T) both work
+    fig = plots.plot_sequence_reconstructions(x, recs, y, ["zero", "one"], title="Recs")
+    axes = fig.axes
+    assert fig._suptitle.get_text() == "Recs"
+    assert [ax.get_title() for ax in axes] == ["zero", "one"]
+    assert [len(ax.lines) for ax in axes] == [3, 3]
+    assert _legend(axes[0]) == ["input", "LSTM", "Conv1D"]
+    np.testing.assert_array_equal(axes[0].lines[0].get_ydata(), x[1])     # family 0's first
+    np.testing.assert_allclose(axes[1].lines[1].get_ydata(), x[0] + 0.1)  # family 1's, LSTM
+    with pytest.raises(ValueError, match="labels"):
+        plots.plot_sequence_reconstructions(x, recs, y[:3], ["zero", "one"])
+
+
 # --------------------------------------------------------------------------- error histograms
 
 

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
-from autoenc_helpers import data, models, sequences
+from autoenc_helpers import models, sequences
 from exercise_asserts import assert_fails, assert_solutions_pass
 
 # --------------------------------------------------------------------------- signal generator
 
 
 def test_make_signals_shapes_labels_and_dtypes():
-    x, y = data.make_signals(7, length=30, seed=1)
-    n_families = len(data.SIGNAL_FAMILIES)
+    x, y = sequences.make_signals(7, length=30, seed=1)
+    n_families = len(sequences.SIGNAL_FAMILIES)
     assert x.shape == (7 * n_families, 30) and x.dtype == np.float32
     assert y.shape == (7 * n_families,) and y.dtype == np.int64
     assert np.bincount(y).tolist() == [7] * n_families
     assert np.isfinite(x).all()
-    assert len(data.signal_names()) == n_families
+    assert len(sequences.signal_names()) == n_families
 
 
 def test_make_signals_is_deterministic_and_seed_dependent():
-    a, ya = data.make_signals(5, seed=3)
-    b, yb = data.make_signals(5, seed=3)
-    c, _ = data.make_signals(5, seed=4)
+    a, ya = sequences.make_signals(5, seed=3)
+    b, yb = sequences.make_signals(5, seed=3)
+    c, _ = sequences.make_signals(5, seed=4)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(ya, yb)
     assert not np.allclose(a, c)
@@ -32,12 +33,12 @@ def test_make_signals_is_deterministic_and_seed_dependent():
 
 def test_families_differ_in_frequency_and_shape():
     """Noise-free, the families are told apart by their dominant frequency or their shape."""
-    x, y = data.make_signals(20, length=200, seed=0, noise=0.0, period_jitter=0.0)
+    x, y = sequences.make_signals(20, length=200, seed=0, noise=0.0, period_jitter=0.0)
     spectrum = np.abs(np.fft.rfft(x - x.mean(axis=1, keepdims=True), axis=1))
     peak = spectrum.argmax(axis=1)
-    for label, (_, period) in enumerate(data.SIGNAL_FAMILIES):
+    for label, (_, period) in enumerate(sequences.SIGNAL_FAMILIES):
         assert np.all(np.abs(peak[y == label] - 200 / period) <= 1)
-    kinds = [kind for kind, _ in data.SIGNAL_FAMILIES]
+    kinds = [kind for kind, _ in sequences.SIGNAL_FAMILIES]
     square, saw = kinds.index("square"), kinds.index("sawtooth")
     # a square wave sits at +-amplitude, a sawtooth spreads evenly between the extremes
     assert np.median(np.abs(x[y == square])) > 0.75
@@ -56,7 +57,7 @@ def _min_window_gap(xa: np.ndarray, xb: np.ndarray, max_shift: int) -> float:
 
 
 def test_signal_splits_share_no_series_and_no_window():
-    s = data.make_signal_splits(30, 10, 10, length=40, seed=0)
+    s = sequences.make_signal_splits(30, 10, 10, length=40, seed=0)
     assert s.x_train.shape == (120, 40)
     assert s.x_val.shape == (40, 40) and s.x_test.shape == (40, 40)
     parts = {"train": s.x_train, "val": s.x_val, "test": s.x_test}
@@ -66,13 +67,13 @@ def test_signal_splits_share_no_series_and_no_window():
             # no identical series, and no series that is a shifted window of another:
             # with independent series even the overlapping parts differ by the noise
             assert _min_window_gap(parts[a], parts[b], 20) > 0.05, f"{a} and {b} share a window"
-    again = data.make_signal_splits(30, 10, 10, length=40, seed=0)
+    again = sequences.make_signal_splits(30, 10, 10, length=40, seed=0)
     np.testing.assert_array_equal(again.x_test, s.x_test)
 
 
 def test_overlapping_windows_would_be_caught():
     """The check above does find windows cut from one long series (it can fail)."""
-    x, _ = data.make_signals(1, length=80, seed=0)
+    x, _ = sequences.make_signals(1, length=80, seed=0)
     long_series = x[0]
     windows = np.stack([long_series[i:i + 40] for i in range(0, 40, 5)])
     assert _min_window_gap(windows[::2], windows[1::2], 20) < 1e-6
@@ -84,7 +85,7 @@ def test_overlapping_windows_would_be_caught():
                                     dict(n_per_family=3, families=(("sine", 0.0),))])
 def test_make_signals_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
-        data.make_signals(**kwargs)
+        sequences.make_signals(**kwargs)
 
 
 # --------------------------------------------------------------------------- builders
@@ -103,13 +104,6 @@ def test_recurrent_autoencoder_shapes(cell):
     assert not enc_rnn.return_sequences and dec_rnn.return_sequences
 
 
-def test_recurrent_autoencoder_flat_signals():
-    ae, enc, _ = models.recurrent_autoencoder(10, latent_dim=2, units=3, flat=True)
-    x = np.zeros((4, 10), "float32")
-    assert ae.predict(x, verbose=0).shape == (4, 10)
-    assert enc.predict(x, verbose=0).shape == (4, 2)
-
-
 @pytest.mark.parametrize("latent_dim, code_shape", [(None, (5, 8)), (6, (6,))])
 def test_conv1d_autoencoder_shapes(latent_dim, code_shape):
     ae, enc, dec = models.conv1d_autoencoder(20, n_features=3, filters=(4, 8), kernel_size=3,
@@ -120,11 +114,12 @@ def test_conv1d_autoencoder_shapes(latent_dim, code_shape):
     assert dec.output_shape == (None, 20, 3)
 
 
-def test_conv1d_autoencoder_flat_ecg_shape_and_sigmoid():
-    ae, _, _ = models.conv1d_autoencoder(140, filters=(4, 8), latent_dim=8,
-                                         output_activation="sigmoid", flat=True)
-    y = ae.predict(np.random.default_rng(0).normal(size=(3, 140)).astype("float32"), verbose=0)
-    assert y.shape == (3, 140) and (y >= 0).all() and (y <= 1).all()
+def test_conv1d_autoencoder_outputs_any_range():
+    """The last layer is linear: series are not squeezed into [0, 1]."""
+    ae, _, _ = models.conv1d_autoencoder(140, filters=(4, 8), latent_dim=8)
+    assert ae.get_layer("decoder").get_layer("per_step").activation is keras.activations.linear
+    y = ae.predict(np.random.default_rng(0).normal(size=(3, 140, 1)).astype("float32"), verbose=0)
+    assert y.shape == (3, 140, 1)
 
 
 def test_conditional_autoencoder_shapes_and_condition():
@@ -141,7 +136,6 @@ def test_conditional_autoencoder_shapes_and_condition():
 @pytest.mark.parametrize("call", [
     lambda: models.recurrent_autoencoder(1),
     lambda: models.recurrent_autoencoder(10, cell="rnn"),
-    lambda: models.recurrent_autoencoder(10, n_features=2, flat=True),
     lambda: models.conv1d_autoencoder(30, filters=(4, 8)),  # 30 not divisible by 4
     lambda: models.conditional_recurrent_autoencoder(10, n_features=0),
 ])
@@ -164,15 +158,6 @@ def test_as_sequences_adds_a_feature_axis():
 def test_as_sequences_rejects_wrong_rank_nan_and_empty(bad, match):
     with pytest.raises(ValueError, match=match):
         sequences.as_sequences(bad)
-
-
-def test_encode_rejects_nan_before_the_model_runs():
-    _, enc, _ = models.recurrent_autoencoder(6, latent_dim=2, units=2)
-    x = np.zeros((2, 6, 1), "float32")
-    x[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        sequences.encode(enc, x)
-    assert sequences.encode(enc, np.zeros((2, 6, 1))).shape == (2, 2)
 
 
 def test_linear_probe_separates_separable_codes_and_not_noise():
@@ -200,7 +185,7 @@ def test_pca_features_fit_on_train_only():
 def test_code_ablation_reports_three_errors():
     _, enc, dec = models.recurrent_autoencoder(6, latent_dim=2, units=2)
     x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
-    out = sequences.code_ablation(dec, sequences.encode(enc, x[..., None]), x)
+    out = sequences.code_ablation(dec, models.encode(enc, x[..., None]), x)
     assert set(out) == {"own code", "zero code", "another series' code"}
     assert all(v >= 0 for v in out.values())
     with pytest.raises(ValueError, match="codes"):
@@ -214,7 +199,7 @@ def test_code_ablation_reports_three_errors():
 def lesson5_objects():
     import keras
 
-    split = data.make_signal_splits(12, 6, 6, length=16, seed=0)
+    split = sequences.make_signal_splits(12, 6, 6, length=16, seed=0)
     x_train, x_val, x_test = (sequences.as_sequences(x)
                               for x in (split.x_train, split.x_val, split.x_test))
 
