@@ -171,7 +171,10 @@ def apply_bands(report: dict, bands: Bands | None) -> list[str]:
     failed = []
     for entry in report["notebooks"]:
         if entry.get("status", "ok") != "ok":
-            continue  # a failed notebook recorded nothing worth checking
+            # its metrics are incomplete: not checked; the claims it made before the failure
+            # are reported, with their verdicts
+            entry["claims"] = check_claims(entry.get("claims", []), quick)
+            continue
         entry["checks"] = {} if bands is None else check_metrics(
             entry["metrics"], bands.get(Path(entry["name"]).stem, {}), quick)
         failed += [f"{entry['name']}: {name} = {c['value']} ({c['verdict']}, band {c['band']})"

@@ -26,7 +26,9 @@ def notebooks(tmp_path):
                      "import os\nmode = os.environ['AUTOENC_QUICK']",
                      "from autoenc_helpers import record_metrics\n"
                      "record_metrics(answer=42, mode_is_quick=float(mode == '1'))")
-    bad = _notebook(tmp_path / "02_bad.ipynb", "x = 1", "raise RuntimeError('boom')")
+    bad = _notebook(tmp_path / "02_bad.ipynb",
+                    "from autoenc_helpers import claim\nclaim('one is one', 1 == 1, 'ok')",
+                    "raise RuntimeError('boom')")
     never = _notebook(tmp_path / "03_never.ipynb", "print('should not run')")
     return good, bad, never
 
@@ -59,6 +61,7 @@ def test_failing_notebook_stops_the_run(notebooks, tmp_path, capsys):
     assert "02_bad.ipynb" in md and "cell index 1" in md and "boom" in md
     assert "\x1b[" not in md
     assert json.loads((out / "report.json").read_text())["failure"]["cell"] == 1
+    assert "one is one" in md  # a claim made before the failure is reported, with its verdict
 
 
 # ------------------------------------------------------------------ metric bands
