@@ -89,7 +89,7 @@ def test_lesson_binds_exercises_in_order(toy_lesson):
     bound = exercises.lesson(toy_lesson, numbers=[1, 2, 3])
     assert bound[1].title == bound.ex1.title == "A mean" and len(bound) == 2
     assert ex1.solve() == 2.0 and ex1.evaluate(2.0).passed
-    assert ex1.evaluate(2.0).message == "the mean is 2. Recomputed: mean 2."
+    assert ex1.evaluate(2.0).message == "the mean is 2. Recomputed independently: mean 2."
     assert exercises.lesson(toy_lesson, numbers=[1, 2, 3], scale=2.0)[1].evaluate(4.0).passed
 
 

@@ -1,24 +1,20 @@
-"""Exercises that check themselves, in the style of Kaggle Learn: ``hint()``, ``solution()``
-(the real source), ``solve()`` and ``check(answer)``. A notebook binds its exercises once, by
-name, to the objects they need: ``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``.
+"""Exercises that check themselves, as in Kaggle Learn: a notebook binds them once, by name, to
+the objects they need (``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``); then ``exN.hint()``,
+``exN.solution()`` (the real source), ``exN.solve()``, ``exN.check(answer)`` (a clear pass or
+reason, never a traceback, never a pass for an empty or wrong answer; in quick mode,
+``AUTOENC_QUICK=1``, ``None`` checks the stored solution and raises :class:`SolutionFailedError`
+if it fails) and ``exN.evaluate(answer)`` (the :class:`CheckResult`).
 
-``check`` prints a clear pass or a clear reason, never a traceback, never a pass for an empty or
-wrong answer (``evaluate`` returns the :class:`CheckResult`). With ``answer is None`` in quick
-mode (``AUTOENC_QUICK=1``, as in CI) it checks the stored solution and raises
-:class:`SolutionFailedError` if that fails its own check.
-
-An exercise is one declarative call in ``lesson<N>.py`` (one checker, :meth:`Exercise.check`,
-does the rest): ``exercise(lesson, number, title, parts, expected, hint, solution, passed,
-mistakes=...)``. ``expected(*parts, **objects)`` checks what the student built (via
-:func:`expect`) and returns each part's value recomputed independently from the bound objects
-(NumPy, scikit-learn, direct Keras calls; never the solution's code), ``None`` for a part not
-compared, within ``rel``/``atol``; ``mistakes`` come from the one catalogue below, for every
-lesson; ``solution``'s parameters are named like the notebook's objects (lesson helpers such as
-``noise`` too: exercises import only the shared layers; figures only through ``plots``);
-``passed`` is formatted with the expected values (by position) and the objects (by name).
+An exercise is declarative: ``@exercise(lesson, number, title, parts, expected, hint,
+mistakes=...)`` above its solution, whose parameters are named like the notebook's objects
+(lesson helpers such as ``noise`` too: ``exercises/`` imports only the shared layers, and draws
+only through ``plots``). ``expected(*parts, **objects)`` checks what was built (:func:`expect`)
+and returns each part's value recomputed independently (NumPy, scikit-learn, direct Keras calls,
+never the solution's code; ``None``: not compared) within ``rel``/``atol``. ``mistakes`` come
+from the one catalogue below; :meth:`Exercise.check` is the one checker.
 
 >>> ex = Exercise(0, 1, "Mean", "the mean", ("mean",), lambda m, xs: float(np.mean(xs)),
-...               "np.mean", lambda xs: float(np.mean(xs)), "mean {0:g}")
+...               "np.mean", lambda xs: float(np.mean(xs)))
 >>> print(BoundExercise(ex, {"xs": [1, 2]}).evaluate(2.0))
 Not yet: your mean is 2, but recomputing it gives 1.5. Compute it with code (do not type it in).
 """
@@ -346,7 +342,8 @@ class Exercise:
             shown = [f"{self.parts[i]} {_shown(w)}" for i, w in enumerate(want) if w is not None
                      and not isinstance(w, (set, np.ndarray))]
             return (self.passed.format(*want, **objects) + " " if self.passed else "") + (
-                "Recomputed: " + ", ".join(shown) + "." if shown else "Every test passed.")
+                "Recomputed independently: " + ", ".join(shown) + "." if shown
+                else "Every test of the task passed.")
         case = SimpleNamespace(want=want, got=got, objects=objects, names=set(objects),
                                recompute=lambda **ov: self._want({**objects, **ov}, got))
         for mistake in self.mistakes:

@@ -1,6 +1,5 @@
-"""Exercises of lesson 4 (ECG anomaly detection, anomaly = positive class); bound to the fitted
-``detector`` (MAE score), ``split`` (labels 1 = anomaly), ``x_train_normal`` and the lesson's
-``PercentileThreshold`` and ``ReconstructionAnomalyDetector``."""
+"""Exercises of lesson 4 (ECG anomaly detection, the anomaly (label 1) positive); bound to the
+fitted ``detector`` (MAE score), ``split``, ``x_train_normal`` and two classes of the lesson."""
 
 from __future__ import annotations
 
@@ -33,16 +32,14 @@ def _squared(_a, _b, detector, split, part="val"):
     return tuple(auc(y, _errors(detector, x, kind)) for kind in ("mae", "mse"))
 
 
-@exercise(4, 1, "Squared instead of absolute error as the score",
-          ("ROC AUC of the MAE score", "ROC AUC of the MSE score"), _squared, rel=1e-4,
+@exercise(4, 1, "Squared instead of absolute error as the score", ("ROC AUC of the MAE score",
+          "ROC AUC of the MSE score"), _squared, rel=1e-4,
           mistakes=[swapped(), ONE_MINUS_AUC, on_test(part="test")],
-          advice="Score detector.transform_input(split.x_val) with detector.model_.",
-          hint="No retraining: x = detector.transform_input(split.x_val) is what the network "
-               "sees; metrics.reconstruction_errors(detector.model_, x, kind=\"mse\") (or "
-               "\"mae\") scores it; sklearn.metrics.roc_auc_score(split.y_val, errors).")
+          hint="No retraining: score detector.transform_input(split.x_val) with "
+               "metrics.reconstruction_errors(detector.model_, x, kind=\"mse\") (or \"mae\"), "
+               "then sklearn.metrics.roc_auc_score(split.y_val, errors).")
 def squared_error_score(detector, split):
-    # no retraining: score the same network's reconstructions of the validation beats two ways
-    x_val_scaled = detector.transform_input(split.x_val)
+    x_val_scaled = detector.transform_input(split.x_val)  # what the network sees
     auc_mae, auc_mse = (roc_auc_score(split.y_val, metrics.reconstruction_errors(
         detector.model_, x_val_scaled, kind=kind)) for kind in ("mae", "mse"))
     print(f"validation ROC AUC: MAE score {auc_mae:.4f}, MSE score {auc_mse:.4f}")
@@ -57,18 +54,15 @@ def _percentile(_t, _p, _r, detector, split, pool="normals", positive=1):
 
 
 @exercise(4, 2, "A 99th-percentile threshold", ("threshold", "precision", "recall"),
-          _percentile, rel=1e-4, mistakes=[
-              swapped(1, 2),
-              recomputed("your percentile is taken over ALL validation errors, anomalies "
-                         "included; the rule uses the normal beats only.", pool="all"),
-              recomputed("your percentile is taken over the training errors, which are "
-                         "optimistic; use the validation normals.", pool="train"),
-              recomputed("you took the NORMAL class as positive; here the anomaly (y = 1) is "
-                         "the positive class.", positive=0)],
-          advice="Flag when error >= threshold; the anomaly is positive.",
-          hint="detector.choose_threshold(PercentileThreshold(q=99)) takes the percentile of "
-               "the validation normals' errors; classification_metrics(split.y_val, "
-               "detector.val_errors_, threshold) gives precision and recall (anomaly positive).")
+          _percentile, rel=1e-4, advice="Flag when error >= threshold; the anomaly is positive.",
+          mistakes=[swapped(1, 2), recomputed("your percentile is taken over ALL validation "
+                                              "errors; use the normal beats only.", pool="all"),
+                    recomputed("your percentile is taken over the (optimistic) training "
+                               "errors; use the validation normals.", pool="train"),
+                    recomputed("you took the NORMAL class as positive; the anomaly (y = 1) is.",
+                               positive=0)],
+          hint="detector.choose_threshold(PercentileThreshold(q=99)) uses the validation "
+               "normals; classification_metrics(split.y_val, detector.val_errors_, threshold).")
 def percentile_99(detector, split, PercentileThreshold):
     t = detector.choose_threshold(PercentileThreshold(q=99))  # validation normals' errors
     scores = classification_metrics(split.y_val, detector.val_errors_, t)
@@ -78,14 +72,12 @@ def percentile_99(detector, split, PercentileThreshold):
 
 
 def _tutorial(det, _auc, _f1, detector, split):
-    expect(isinstance(det, type(detector)), "the first item should be a "
-           f"ReconstructionAnomalyDetector, got {type(det).__name__}.")
     expect(det is not detector, "that is the lesson's detector: build a new one.")
-    expect(hasattr(det, "model_"), "the detector is not fitted yet: call fit(x_train_normal).")
-    widths, n = dense_widths(det.model_), int(det.n_features_in_)
+    expect(isinstance(det, type(detector)) and hasattr(det, "model_"), "the first item should "
+           f"be a fitted ReconstructionAnomalyDetector, got {type(det).__name__}.")
+    widths, n, epochs = dense_widths(det.model_), det.n_features_in_, get_settings().epochs(20)
     expect(widths == [32, 16, 8, 16, 32, n], f"its Dense layers have {widths} units; the "
            f"tutorial's are [32, 16, 8, 16, 32, {n}].")
-    epochs = get_settings().epochs(20)
     for name, want in (("epochs", epochs), ("batch_size", 512), ("learning_rate", 1e-3)):
         expect(np.isclose(getattr(det, name), want), f"{name} is {getattr(det, name)}; the "
                f"tutorial uses {want}.")
@@ -101,21 +93,17 @@ def _tutorial(det, _auc, _f1, detector, split):
 
 @exercise(4, 3, "The tutorial's recipe, on the validation set",
           ("detector", "validation ROC AUC", "validation F1"), _tutorial, rel=1e-4,
-          mistakes=[ONE_MINUS_AUC], advice="Score split.x_val with the new detector, at its "
-          "own threshold_ (anomaly positive).",
-          hint="Write a builder n_features -> keras.Model with Dense layers 32, 16, 8, 16, 32 "
-               "and a sigmoid output; ReconstructionAnomalyDetector(builder, threshold="
-               "\"mean_std\", epochs=S.epochs(20), batch_size=512, learning_rate=1e-3)"
-               ".fit(x_train_normal), then ranking_metrics and classification_metrics.")
+          mistakes=[ONE_MINUS_AUC], advice="Score split.x_val at the detector's own threshold_.",
+          hint="A builder n_features -> keras.Model with Dense layers 32, 16, 8, 16, 32 and a "
+               "sigmoid output; ReconstructionAnomalyDetector(builder, threshold=\"mean_std\", "
+               "epochs=S.epochs(20), batch_size=512, learning_rate=1e-3).fit(x_train_normal).")
 def tutorial_recipe(split, x_train_normal, ReconstructionAnomalyDetector):
     def build_tutorial(n_features: int) -> keras.Model:
         """The TensorFlow tutorial's autoencoder: 140 -> 32 -> 16 -> 8 -> 16 -> 32 -> 140."""
-        beat = keras.Input(shape=(n_features,))
-        x = layers.Dense(32, activation="relu")(beat)
-        x = layers.Dense(16, activation="relu")(x)
-        code = layers.Dense(8, activation="relu")(x)
-        y = layers.Dense(32, activation="relu")(layers.Dense(16, activation="relu")(code))
-        return keras.Model(beat, layers.Dense(n_features, activation="sigmoid")(y))
+        x = beat = keras.Input(shape=(n_features,))
+        for units in (32, 16, 8, 16, 32):
+            x = layers.Dense(units, activation="relu")(x)
+        return keras.Model(beat, layers.Dense(n_features, activation="sigmoid")(x))
 
     tutorial = ReconstructionAnomalyDetector(build_tutorial, threshold="mean_std",
                                              epochs=get_settings().epochs(20), batch_size=512,

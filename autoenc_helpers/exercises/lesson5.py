@@ -1,8 +1,6 @@
-"""Exercises of lesson 5 (sequence autoencoders); bound to ``train(model)`` (compile, fit for
-``EPOCHS``), ``split`` (labels = family), the ``(n, LENGTH, 1)`` series ``x_train``, ``x_val``,
-``x_test``, ``LENGTH``, ``LATENT``, ``UNITS``, the ECG beats ``x_all`` and labels ``y_all``,
-``build_conv``, ``make_detector(build, seed, epochs=...)``, ``ECG_MAX_EPOCHS``, the
-``sequences`` module and ``train_val_test_split``."""
+"""Exercises of lesson 5 (sequence autoencoders); bound to ``train(model)``, ``split`` (labels =
+family), the ``(n, LENGTH, 1)`` series ``x_train``, ``x_val``, ``x_test``, the ECG beats ``x_all``,
+``y_all``, ``build_conv``, ``make_detector(build, seed, epochs=...)``, ``sequences``, ..."""
 
 from __future__ import annotations
 
@@ -129,8 +127,7 @@ def _budget(short, long, ECG_MAX_EPOCHS):
 def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS,
                   train_val_test_split):
     sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate
-    detectors = [make_detector(build_conv, 0, epochs=b) for b in (ECG_MAX_EPOCHS,
-                                                                  2 * ECG_MAX_EPOCHS)]
+    detectors = [make_detector(build_conv, 0, epochs=n * ECG_MAX_EPOCHS) for n in (1, 2)]
     for det in detectors:
         det.fit(sp.x_train[sp.y_train == 0], sp.x_val, sp.y_val)
         auc = ranking_metrics(det.val_labels_, det.val_errors_)["roc_auc"]

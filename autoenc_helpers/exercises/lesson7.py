@@ -1,8 +1,6 @@
-"""Exercises of lesson 7 (variational autoencoders); bound to ``train_ds``, ``x_val`` (digits as
-floats in {0, 1}), the trained ``vae``, ``family_vae`` (``hidden=(FAMILY_HIDDEN,)``, trained for
-``FAMILY_EPOCHS``), ``LATENT``, ``FAMILY_HIDDEN``, ``FAMILY_EPOCHS``, ``LEARNING_RATE``,
-``x_fashion_val_u8`` (the out-of-distribution validation set) and ``x_test_u8``,
-``x_fashion_u8`` (test sets, only to name an answer computed on them)."""
+"""Exercises of lesson 7 (variational autoencoders); bound to ``train_ds``, ``x_val`` (floats in
+{0, 1}), ``vae``, ``family_vae``, its settings, ``x_fashion_val_u8`` (out-of-distribution
+validation set) and ``x_test_u8``, ``x_fashion_u8`` (only to name a test-set answer)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Exercises of lesson 8 (search, few labels, inpainting); bound to the trained ``encoder``
-(float images), the ``inpainter`` (hidden pixels -1, as ``hide(images, masks)`` sets them),
-``mean_image`` ``(28, 28)``, ``hole_masks(n, seed_pair, side)``, ``gallery_u8``, ``gallery_y``,
-``x_train``, ``y_train``, ``x_val_u8``, ``y_val``, ``K``, ``seed``, the ``applications`` module
-and ``x_test_u8``, ``y_test`` (only to name an answer computed on the test set)."""
+"""Exercises of lesson 8 (search, few labels, inpainting); bound to the ``encoder`` (floats), the
+``inpainter`` (hidden pixels -1, as ``hide`` sets them), ``hole_masks(n, seed_pair, side)``, the
+data sets, ``K``, ``seed``, ``applications`` and ``x_test_u8``, ``y_test`` (a test-set answer)."""
 
 from __future__ import annotations
 
