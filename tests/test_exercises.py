@@ -98,6 +98,8 @@ def test_lesson_names_missing_objects_and_warns_about_unused_ones(toy_lesson):
         exercises.lesson(toy_lesson)
     with pytest.warns(UserWarning, match="nubmers"):
         exercises.lesson(toy_lesson, numbers=[1], nubmers=[1])
+    for n, number in ((1, 1), (7, 3), (8, 1)):  # objects only a named mistake uses count too
+        assert exercises.registered(n)[number - 1].needs["x_test_u8"] is False
     with pytest.raises(ValueError, match="no exercises"):
         exercises.lesson(987654)
 

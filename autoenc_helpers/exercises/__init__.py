@@ -72,6 +72,7 @@ class Mistake:
 
     message: str
     variant: Callable[[Any], Mapping[int, Any] | None]
+    uses: tuple[str, ...] = ()  # optional notebook objects it may name
 
 
 def swapped(i: int = 0, j: int = 1) -> Mistake:
@@ -87,7 +88,7 @@ def recomputed(message: str, **overrides: Any) -> Mistake:
         ov = {k: c.objects.get(v) if isinstance(v, str) and v in c.names else v
               for k, v in overrides.items()}
         return None if any(v is None for v in ov.values()) else dict(enumerate(c.recompute(**ov)))
-    return Mistake(message, variant)
+    return Mistake(message, variant, tuple(v for v in overrides.values() if isinstance(v, str)))
 
 
 def on_test(**overrides: Any) -> Mistake:
@@ -325,6 +326,8 @@ class Exercise:
         for fn, skip in ((self.solution, 0), (self.expected, len(self.parts))):
             for p in list(inspect.signature(fn).parameters.values())[skip:]:
                 out[p.name] = out.get(p.name, False) or p.default is inspect.Parameter.empty
+        for name in (n for m in self.mistakes for n in m.uses):
+            out.setdefault(name, False)
         return out
 
     def _want(self, objects: Mapping[str, Any], got: tuple) -> tuple:
