@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from autoenc_helpers import models, plots
+from autoenc_helpers import data, models, plots
 from autoenc_helpers.exercises import (as_array, as_model, dense_widths, exercise, expect,
                                        fresh_like, loss_name, on_test, per_image_mse, predict)
 
@@ -21,7 +21,8 @@ def _narrow(model, _, x_val, autoencoder, LATENT):
 
 
 @exercise(1, 1, "A narrower hidden layer", ("model", "validation MSE"), _narrow,
-          mistakes=[on_test(x_val="x_test_u8")],
+          mistakes=[on_test(x_val="x_test_u8")], passed="256 → {LATENT} → 256, trained like the "
+          "main model.",
           hint="Call models.dense_autoencoder with hidden=(256,), compile and fit it exactly like"
                " the main model (same optimiser, loss, train_ds and EPOCHS), then measure "
                "mse(model, x_val).")
@@ -46,12 +47,13 @@ def _bce(model, _, x_val, autoencoder):
 
 
 @exercise(1, 2, "Cross-entropy for the same budget", ("model", "validation MSE"), _bce,
-          mistakes=[on_test(x_val="x_test_u8")],
+          mistakes=[on_test(x_val="x_test_u8")], passed="A fresh model like the main one, "
+          "trained with cross-entropy for the same budget.",
           hint="Build a NEW model with models.dense_autoencoder (same arguments as the main one),"
                " compile it with loss=\"binary_crossentropy\", fit it for EPOCHS epochs, and "
                "compare mse(model, x_val) with the main model's: the two losses are on "
                "different scales, the MSE is not.")
-def cross_entropy_same_budget(train_ds, x_val, mse, autoencoder, LATENT, EPOCHS):
+def cross_entropy_same_budget(train_ds, x_val, y_val, mse, autoencoder, LATENT, EPOCHS):
     # a FRESH model (new weights), same architecture, same epochs: only the loss differs
     bce_ae, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(512,))
     bce_ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy",
@@ -59,6 +61,12 @@ def cross_entropy_same_budget(train_ds, x_val, mse, autoencoder, LATENT, EPOCHS)
     bce_ae.fit(train_ds, epochs=EPOCHS, verbose=0)
     val_mse = mse(bce_ae, x_val)  # compare the models by MSE, not by their losses
     print(f"validation MSE: MSE loss {mse(autoencoder, x_val):.4f}, cross-entropy {val_mse:.4f}")
+    examples = x_val[[int(np.flatnonzero(y_val == c)[0]) for c in range(10)]]
+    plots.show_image_rows({"original": examples,
+                           "MSE loss": autoencoder.predict(examples, verbose=0),
+                           "cross-entropy": bce_ae.predict(examples, verbose=0)},
+                          col_titles=data.FASHION_CLASSES,
+                          title="Validation images: two losses, same budget")
     return bce_ae, val_mse
 
 

@@ -24,6 +24,7 @@ def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
           _mixture, mistakes=[PER_IMAGE_PSNR, recomputed("that is the PSNR of the lesson's "
                                                          "denoiser.", scored="denoiser")],
           advice="Score it on noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.4), seed=20).",
+          passed="A fresh model like the denoiser, trained for the same budget.",
           hint="noise.make_corrupt accepts a list of noise.Noise; give it to "
                "data.autoencoder_dataset(x_train, ..., corrupt=...). keras.models.clone_model("
                "denoiser) gives the same architecture with fresh weights; train it like the "
@@ -78,6 +79,7 @@ def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
 @exercise(2, 3, "Without noise in training", ("model", "PSNR on the noisy validation images"),
           _plain, mistakes=[recomputed(_CLEAN, inputs="x_val")],
           advice="Feed the plain model x_val_noisy and compare its output with the clean x_val.",
+          passed="A fresh model like the denoiser, loss MSE, trained for the same budget.",
           hint="data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2) without "
                "corrupt= gives (clean, clean) pairs; train keras.models.clone_model(denoiser) "
                "on them like the denoiser, then score it on x_val_noisy against x_val.")

@@ -32,6 +32,7 @@ def _sparser(model, _, x_val, OFF, L1_WEIGHT, average=np.median, off=False):
     recomputed("that is the MEAN share over the digits; the task asks for the median digit's "
                "(np.median).", average=np.mean)],
           advice="Compute it on the validation digits: np.median(np.mean(codes >= OFF, axis=1)).",
+          passed="A trained L1 model with a stronger penalty than L1_WEIGHT.",
           hint="train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT) trains it; its "
                "encoder gives the codes of x_val; the share of units at or above OFF per digit, "
                "then the median over digits.")

@@ -32,6 +32,7 @@ def _beta(model, _, x_val, family_vae):
 
 @exercise(7, 1, "A beta-VAE", ("model", "KL per validation image"), _beta,
           advice="Use model.negative_elbo(x_val)['kl'].mean().",
+          passed="A beta-VAE (beta = 4, summed reconstruction) trained for the family's budget.",
           hint="models.dense_vae((28, 28), LATENT, hidden=(FAMILY_HIDDEN,), beta=4.0) builds "
                "it; compile it with Adam(LEARNING_RATE), fit it on train_ds for FAMILY_EPOCHS "
                "(the family VAE's budget) and read model.negative_elbo(x_val)['kl'].mean(); "
