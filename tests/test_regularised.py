@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import regularised
-from exercise_asserts import assert_fails, assert_solutions_pass
 from autoenc_helpers.models import (ContractiveAutoencoder, KLSparseAutoencoder,
                                     L1SparseAutoencoder, contractive_penalty,
                                     kl_sparsity_penalty, l1_penalty, single_layer_autoencoder)
@@ -225,64 +224,7 @@ def test_feature_images():
         regularised.feature_images(np.zeros((5, 100)))
 
 
-# --------------------------------------------------------------------------- exercises
-
-
-@pytest.fixture(scope="module")
-def lesson6():
-    """The lesson's exercises bound to tiny stand-ins for the notebook's objects."""
-    from autoenc_helpers import exercises
-
-    keras.utils.set_random_seed(0)
-    x_val = np.random.default_rng(0).random((64, 28, 28)).astype("float32") ** 3
-
-    def train_penalised(model_class, weight, **options):
-        _, encoder, decoder = single_layer_autoencoder((28, 28), code_size=16)
-        model = model_class(encoder, decoder, weight=weight, **options)
-        model.compile(optimizer=keras.optimizers.Adam(1e-2), steps_per_execution=2)
-        return model, encoder, model.fit(x_val, epochs=1, batch_size=32, verbose=0)
-
-    plain_ae, _, _ = single_layer_autoencoder((28, 28), code_size=16)
-    plain_ae.compile(optimizer="adam", loss="mse")
-    plain_ae.fit(x_val, x_val, epochs=1, batch_size=32, verbose=0)
-    cae_ae, _, _ = train_penalised(ContractiveAutoencoder, 1e-4)
-    objects = dict(train_penalised=train_penalised, x_val=x_val, OFF=0.01, L1_WEIGHT=1e-4,
-                   KL_WEIGHT=1e-2, plain_ae=plain_ae, cae_ae=cae_ae)
-    return exercises.lesson(6, **objects), objects
-
-
-def test_lesson6_solutions_pass_their_checks(lesson6):
-    exs, _ = lesson6
-    assert len(exs) == 3
-    assert_solutions_pass(exs)
-
-
-def test_lesson6_checks_reject_wrong_answers(lesson6):
-    exs, objects = lesson6
-    train, x_val = objects["train_penalised"], objects["x_val"]
-    model, encoder, _ = train(L1SparseAutoencoder, 3e-4)
-    on = np.mean(encoder.predict(x_val, verbose=0) >= 0.01, axis=1)
-    median_on = float(np.median(on))
-    assert not np.isclose(median_on, 0.5)  # else "on" and "off" could not be told apart
-    assert_fails(exs[1], (model, 1 - median_on), "units OFF")
-    if not np.isclose(on.mean(), median_on, atol=1e-3):
-        assert_fails(exs[1], (model, float(on.mean())), "MEAN share")
-    weak, _, _ = train(L1SparseAutoencoder, 1e-5)
-    assert_fails(exs[1], (weak, median_on), "STRONGER")
-    assert_fails(exs[1], (model, median_on + 0.2), "recomputing")
-    kl, _, _ = train(KLSparseAutoencoder, 1e-2, target=0.05)
-    assert_fails(exs[2], (kl, 0.05), "target=0.1")
-    assert_fails(exs[2], ("not a model", 0.05), "Keras model")
-    noisy = np.clip(x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), 0, 1)
-    on_noisy = {name: float(np.mean((objects[key].predict(noisy, verbose=0) - noisy) ** 2))
-                for name, key in (("plain", "plain_ae"), ("contractive", "cae_ae"))}
-    assert_fails(exs[3], (noisy, on_noisy), "NOISY")
-    assert_fails(exs[3], (x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), on_noisy),
-           "clip")
-    assert_fails(exs[3], (x_val, on_noisy), "only")
-
-
-def test_two_layer_contractive_penalty_matches_autodiff():
+def test_two_layer_contractive_penalty_matches_batch_jacobian():
     from autoenc_helpers.models import dense_autoencoder, relu_contractive_penalty
 
     keras.utils.set_random_seed(3)

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from autoenc_helpers import models, sequences
-from exercise_asserts import assert_fails, assert_solutions_pass
 
 # --------------------------------------------------------------------------- signal generator
 
@@ -190,76 +189,3 @@ def test_code_ablation_reports_three_errors():
     assert all(v >= 0 for v in out.values())
     with pytest.raises(ValueError, match="codes"):
         sequences.code_ablation(dec, np.zeros((3, 2)), x)
-
-
-# --------------------------------------------------------------------------- exercises
-
-
-@pytest.fixture(scope="module")
-def lesson5_objects():
-    import keras
-
-    split = sequences.make_signal_splits(12, 6, 6, length=16, seed=0)
-    x_train, x_val, x_test = (sequences.as_sequences(x)
-                              for x in (split.x_train, split.x_val, split.x_test))
-
-    def train(model):
-        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
-        model.fit(x_train, x_train, epochs=1, batch_size=16, verbose=0)
-
-    # small labelled "beats" of our own for the ECG exercise: smooth normals, noisy anomalies
-    rng = np.random.default_rng(0)
-    t = np.linspace(0, 2 * np.pi, 20, dtype=np.float32)
-    x_all = np.sin(t)[None, :] + rng.normal(0, 0.05, (120, 20)).astype(np.float32)
-    y_all = (np.arange(120) % 3 == 0).astype(np.int64)
-    x_all[y_all == 1] += rng.normal(0, 1.0, (int(y_all.sum()), 20)).astype(np.float32)
-
-    def build_conv(n_features):
-        beats = keras.Input((n_features,))
-        x = keras.layers.Reshape((n_features, 1))(beats)
-        x = keras.layers.Conv1D(2, 3, strides=2, padding="same", activation="relu")(x)
-        code = keras.layers.Dense(2)(keras.layers.Flatten()(x))
-        return keras.Model(beats, keras.layers.Dense(n_features, activation="sigmoid")(code))
-
-    def make_detector(build, seed, epochs=1):
-        from autoenc_helpers.anomaly import ReconstructionAnomalyDetector
-
-        return ReconstructionAnomalyDetector(build, epochs=epochs, random_state=seed)
-
-    return dict(train=train, split=split, x_train=x_train, x_val=x_val, x_test=x_test,
-                LENGTH=16, LATENT=3, UNITS=4, x_all=x_all, y_all=y_all, build_conv=build_conv,
-                make_detector=make_detector, ECG_MAX_EPOCHS=1)
-
-
-def test_lesson5_solutions_pass_and_wrong_answers_fail(lesson5_objects):
-    from autoenc_helpers import exercises
-
-    ex1, ex2, ex3, ex4 = exercises.lesson(5, **lesson5_objects)
-    assert_solutions_pass((ex1, ex2, ex3, ex4))
-    encoder, acc = ex1.solve()
-    assert not ex1.evaluate((encoder, acc + 0.3)).passed  # a typed-in number
-    assert not ex2.evaluate((encoder, acc)).passed  # a 3-number code, not 4
-    assert not ex1.evaluate(None).answered
-    assert not ex3.evaluate((5.0, 0.5)).passed  # a wrong gap with separate series
-
-
-def test_lesson5_budget_exercise_rejects_wrong_detectors(lesson5_objects):
-    from autoenc_helpers import exercises
-    from autoenc_helpers.anomaly import ReconstructionAnomalyDetector
-
-    *_, ex4 = exercises.lesson(5, **lesson5_objects)
-    short, long = ex4.solve()
-    result = ex4.evaluate((short, long))
-    assert result.passed and "validation ROC AUC" in result.message
-    assert_fails(ex4, (long, short), "budget of 2 epochs")  # swapped
-    assert_fails(ex4, (short, 0.99), "ReconstructionAnomalyDetector")  # a number, not a detector
-    unfitted = ReconstructionAnomalyDetector(lesson5_objects["build_conv"], epochs=2)
-    assert_fails(ex4, (short, unfitted), "not fitted")
-    x, y = lesson5_objects["x_all"], lesson5_objects["y_all"]
-    dense = ReconstructionAnomalyDetector(
-        lambda n: models.dense_autoencoder((n,), latent_dim=2, hidden=())[0], epochs=2)
-    dense.fit(x[:60][y[:60] == 0], x[60:], y[60:])
-    assert_fails(ex4, (short, dense), "no Conv1D")
-    other_split = ReconstructionAnomalyDetector(lesson5_objects["build_conv"], epochs=2)
-    other_split.fit(x[:60][y[:60] == 0], x[60:], y[60:])
-    assert_fails(ex4, (short, other_split), "different data")

@@ -11,7 +11,6 @@ import pytest
 matplotlib.use("Agg")
 
 from autoenc_helpers import data, plots  # noqa: E402
-from exercise_asserts import assert_fails, assert_solutions_pass  # noqa: E402
 from autoenc_helpers.models import (Sampling, VariationalAutoencoder, bernoulli_nll,  # noqa: E402
                                     dense_vae, gaussian_kl, iwae_nll, log_importance_weights)
 
@@ -328,69 +327,3 @@ def test_plot_image_grid_tiles_and_labels():
     with pytest.raises(ValueError, match="tick values"):
         plots.plot_image_grid(images, "bad", xvalues=[0, 1])
     matplotlib.pyplot.close("all")
-
-
-# --------------------------------------------------------------------------- exercises
-
-
-@pytest.fixture(scope="module")
-def lesson7():
-    """The lesson's exercises bound to tiny stand-ins for the notebook's objects."""
-    from autoenc_helpers import exercises
-
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    grey = (rng.random((200, 28, 28)) ** 4 * 255).astype(np.uint8)
-    binary = data.binarise(grey, seed=0)
-    train_ds = data.autoencoder_dataset(binary[:128], batch_size=32, seed=0)
-    vae, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(16,), seed=0)
-    vae.compile(optimizer=keras.optimizers.Adam(1e-2))
-    vae.fit(train_ds, epochs=3, verbose=0)
-    family_vae, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(8,), seed=1)
-    family_vae.compile(optimizer=keras.optimizers.Adam(1e-2), steps_per_execution=16)
-    family_vae.fit(train_ds, epochs=1, verbose=0)
-    other = data.binarise((rng.random((200, 28, 28)) ** 3 * 255).astype(np.uint8), seed=1)
-    objects = dict(train_ds=train_ds, x_val=data.to_float(binary[128:160]), vae=vae,
-                   family_vae=family_vae, LATENT=4, FAMILY_HIDDEN=8, FAMILY_EPOCHS=1,
-                   LEARNING_RATE=1e-2, x_fashion_val_u8=other[:100], x_test_u8=binary[160:],
-                   x_fashion_u8=other[100:])  # a slightly brighter "other distribution"
-    return exercises.lesson(7, **objects), objects
-
-
-def test_lesson7_solutions_pass_their_checks(lesson7):
-    exs, _ = lesson7
-    assert len(exs) == 3
-    assert_solutions_pass(exs)
-
-
-def test_lesson7_checks_reject_wrong_answers(lesson7):
-    from autoenc_helpers import metrics
-
-    exs, objects = lesson7
-    vae, x_val = objects["vae"], objects["x_val"]
-    kl = vae.negative_elbo(x_val)["kl"].mean()
-    assert_fails(exs[1], (vae, kl), "beta")
-    assert_fails(exs[1], ("not a model", kl), "Keras model")
-    longer, _, _ = dense_vae((28, 28), latent_dim=4, hidden=(8,), beta=4.0, seed=2)
-    longer.compile(optimizer=keras.optimizers.Adam(1e-2))
-    longer.fit(objects["train_ds"], epochs=2, verbose=0)          # twice the family's budget
-    assert_fails(exs[1], (longer, longer.negative_elbo(x_val)["kl"].mean()), "one budget")
-    kl_per_dim, n_active = exs[2].solve()
-    assert_fails(exs[2], (kl_per_dim * len(x_val), n_active), "sum over images")
-    assert_fails(exs[2], (kl_per_dim[::-1] if not np.allclose(kl_per_dim, kl_per_dim[::-1])
-                    else kl_per_dim + 1, n_active), "split")
-    assert_fails(exs[2], (kl_per_dim, n_active + 1), "count")
-    auc_nelbo, auc_mse, better = exs[3].solve()
-    other = "MSE" if better == "negative ELBO" else "negative ELBO"
-    assert_fails(exs[3], (auc_nelbo, 1 - auc_mse, better), "1 minus")
-    shifted = auc_nelbo - 0.4 if auc_nelbo > 0.5 else auc_nelbo + 0.4
-    assert_fails(exs[3], (shifted, auc_mse, better), "negative ELBO")
-    assert_fails(exs[3], (auc_nelbo, auc_mse, other), "better score")
-    assert_fails(exs[3], (auc_nelbo, auc_mse, "PCA"), "one of")
-    x_test, x_fashion = objects["x_test_u8"], objects["x_fashion_u8"]
-    y_test = np.r_[np.zeros(len(x_test)), np.ones(len(x_fashion))]
-    on_test = np.r_[metrics.reconstruction_errors(vae.reconstruct, x_test),
-                    metrics.reconstruction_errors(vae.reconstruct, x_fashion)]
-    test_auc = metrics.ranking_metrics(y_test, on_test)["roc_auc"]
-    assert not np.isclose(test_auc, auc_mse)
-    assert_fails(exs[3], (auc_nelbo, test_auc, better), "test set")

@@ -1,77 +1,39 @@
-"""Exercises that check themselves: ``hint()``, ``solution()`` and ``check(answer)``.
+"""Exercises that check themselves, as in Kaggle Learn: a notebook binds them once, by name, to
+the objects they need (``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``); then ``exN.hint()``,
+``exN.solution()`` (the real source), ``exN.solve()``, ``exN.check(answer)`` (a clear pass or
+reason, never a traceback, never a pass for an empty or wrong answer; in quick mode,
+``AUTOENC_QUICK=1``, ``None`` checks the stored solution and raises :class:`SolutionFailedError`
+if it fails) and ``exN.evaluate(answer)`` (the :class:`CheckResult`).
 
-After the takeaways, every lesson ends with exercises in the style of Kaggle Learn. The
-notebook binds its exercises, once, to the objects they need, passed by name::
+An exercise is declarative: ``@exercise(lesson, number, title, parts, expected, hint,
+mistakes=...)`` above its solution, whose parameters are named like the notebook's objects
+(lesson helpers such as ``noise`` too: ``exercises/`` imports only the shared layers, and draws
+only through ``plots``). ``expected(*parts, **objects)`` checks what was built (:func:`expect`)
+and returns each part's value recomputed independently (NumPy, scikit-learn, direct Keras calls,
+never the solution's code; ``None``: not compared) within ``rel``/``atol``. ``mistakes`` come
+from the one catalogue below; :meth:`Exercise.check` is the one checker.
 
-    from autoenc_helpers import exercises
-    ex1, ex2, ex3 = exercises.lesson(1, train_ds=train_ds, x_val=x_val, mse=mse, ...)
-
-and then, per exercise, a markdown cell with the task, a cell for the student's code and a
-check cell::
-
-    answer = None  # your code here: (model, validation MSE)
-    ...
-    ex1.check(answer)
-
-- ``ex1.check(answer)`` inspects what the student built or computed (a model's layer sizes, a
-  number recomputed independently, an array's shape and range) and prints a clear pass, or a
-  clear reason why not: never a traceback, never a pass for an empty or wrong answer.
-  With ``answer is None`` it says that the exercise is not answered yet, except in quick mode
-  (``AUTOENC_QUICK=1``, as in CI): there it runs the **stored solution** and checks it, and
-  raises :class:`SolutionFailedError` if the solution fails its own check, so that running the
-  notebooks under nbval proves that every solution passes its check.
-- ``ex1.hint()`` prints a hint; ``ex1.solution()`` shows the solution's real source code;
-  ``ex1.solve()`` runs it and returns its answer (``answer = ex1.solve()``).
-- ``ex1.evaluate(answer)`` returns the :class:`CheckResult` without printing (for tests).
-
-How to add an exercise
-----------------------
-Exercises live in one module per lesson, ``autoenc_helpers/exercises/lesson<N>.py``, which
-:func:`lesson` imports on demand. An exercise is two plain functions and a call to
-:func:`register`:
-
-1. the **solution**, a function whose parameters are named like the notebook objects it uses
-   (``x_val``, ``EPOCHS``, ...). Its body is what a student would write in the answer cell;
-   it may print and draw (titled, labelled figures), and returns the answer. Keep it fast in
-   quick mode: take epochs and sizes from the bound objects (``EPOCHS = S.epochs(...)``,
-   quick-mode data), never from constants of full-mode size. Print only what it measures.
-2. the **check**, ``check(answer, <notebook objects>...) -> str``. It recomputes what it can
-   independently (from the bound objects, with NumPy/scikit-learn rather than the student's
-   own functions), raises :class:`Incorrect` (or calls :func:`expect`) with a message that
-   says what is wrong and what to try, and returns a short pass message stating what it
-   verified. Helpers: :func:`expect`, :func:`unpack`, :func:`as_number`, :func:`as_array`,
-   :func:`as_model`, :func:`expect_close`, :func:`dense_widths`, :func:`training_steps`,
-   :func:`loss_name`, :func:`predict`.
-   Any other exception raised by a check is reported as a failed check, not as a traceback.
-3. ``register(lesson=6, number=1, title=..., answer=..., hint=..., solution=..., check=...)``
-   at module level. ``answer`` describes the expected answer, e.g. ``"(model, validation
-   MSE)"``. Parameters with defaults are optional bindings.
-
-Then add a test in ``tests/test_exercises.py``: the solution passes its check, and at least
-one wrong answer fails it (with small data the test builds itself). Heavy imports (Keras,
-openTSNE, the lesson modules) go inside the functions, so that importing this package is cheap.
+>>> ex = Exercise(0, 1, "Mean", "the mean", ("mean",), lambda m, xs: float(np.mean(xs)),
+...               "np.mean", lambda xs: float(np.mean(xs)))
+>>> print(BoundExercise(ex, {"xs": [1, 2]}).evaluate(2.0))
+Not yet: your mean is 2, but recomputing it gives 1.5. Compute it with code (do not type it in).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import inspect
 import logging
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckResult", "Exercise", "BoundExercise", "LessonExercises", "Incorrect",
-           "SolutionFailedError", "register", "registered", "lesson", "expect", "unpack",
-           "as_number", "as_array", "as_model", "expect_close", "dense_widths",
-           "training_steps", "loss_name", "predict"]
-
-
-# --------------------------------------------------------------------------- results, errors
 
 
 class Incorrect(Exception):
@@ -84,13 +46,7 @@ class SolutionFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of a check.
-
-    Attributes:
-        passed: ``True`` only for an answer that passed every test of the check.
-        message: what was verified (pass) or why the answer fails (fail).
-        answered: ``False`` when the answer was ``None``.
-    """
+    """The outcome of a check: ``passed``, a ``message``, ``answered=False`` for ``None``."""
 
     passed: bool
     message: str
@@ -105,88 +61,345 @@ class CheckResult:
         return f"{'Correct' if self.passed else 'Not yet'}: {self.message}"
 
 
-# --------------------------------------------------------------------------- definitions
+# --------------------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common wrong answer: ``variant(case)`` gives the parts it produces (``{index:
+    value}``, or ``None`` where it does not apply) from ``case.want``, ``case.got``,
+    ``case.objects`` and ``case.recompute(**overrides)``; ``message`` says what went wrong."""
+
+    message: str
+    variant: Callable[[Any], Mapping[int, Any] | None]
+    uses: tuple[str, ...] = ()  # optional notebook objects it may name
+
+
+def swapped(i: int = 0, j: int = 1) -> Mistake:
+    """Parts ``i`` and ``j`` given in each other's place."""
+    return Mistake("your two numbers are swapped: give them in the order the task asks.",
+                   lambda c: {i: c.want[j], j: c.want[i]})
+
+
+def recomputed(message: str, **overrides: Any) -> Mistake:
+    """The expected answer recomputed with other settings (``q=99``, ``side=12``); a string
+    naming a bound object stands for that object (``x_val="x_test_u8"``)."""
+    def variant(c: SimpleNamespace) -> dict[int, Any] | None:
+        ov = {k: c.objects.get(v) if isinstance(v, str) and v in c.names else v
+              for k, v in overrides.items()}
+        return None if any(v is None for v in ov.values()) else dict(enumerate(c.recompute(**ov)))
+    return Mistake(message, variant, tuple(v for v in overrides.values() if isinstance(v, str)))
+
+
+def on_test(**overrides: Any) -> Mistake:
+    """Measured on the test set: ``on_test(x_val="x_test_u8")``, ``on_test(part="test")``;
+    skipped where a named test object is not bound."""
+    return recomputed("these numbers are measured on the TEST set: choices and exercises use "
+                      "the validation data; the test set is kept for the final report.",
+                      **overrides)
+
+
+def scaled(message: str, factor: Callable[[Mapping[str, Any]], float] | float) -> Mistake:
+    """Every float or array part multiplied by ``factor`` (percent, a sum for a mean)."""
+    return Mistake(message, lambda c: {
+        i: w * (factor(c.objects) if callable(factor) else factor)
+        for i, w in enumerate(c.want) if isinstance(w, (float, np.ndarray))})
+
+
+#: An ROC AUC of 1 - the right one: the positive class or the score's direction flipped.
+ONE_MINUS_AUC = Mistake("your ROC AUC is 1 minus the right one: the unusual class (label 1) is "
+                        "the positive class and a higher score means more unusual; pass the "
+                        "labels and scores as they are.", lambda c: {
+                            i: 1.0 - w for i, w in enumerate(c.want) if isinstance(w, float)})
+#: A share given in percent.
+PERCENT = scaled("give rates as fractions in [0, 1], not in percent.", 100.0)
+#: The PSNR of each image averaged, instead of the PSNR of the mean MSE.
+PER_IMAGE_PSNR = recomputed("you averaged the PSNR of each image; the lesson converts the mean "
+                            "MSE over the data set: metrics.psnr(errors.mean()).", per_image=True)
+#: A wrong training budget is told by :func:`fresh_like`; a wrong shape or range by
+#: :func:`as_array`, :func:`as_number` and :func:`share`.
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def expect(condition: Any, message: str) -> None:
+    """Raise :class:`Incorrect` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise Incorrect(message)
+
+
+def _describe(x: Any) -> str:
+    text = f"shape {x.shape}" if isinstance(x, np.ndarray) else repr(x)
+    return f"{type(x).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+def _unpack(answer: Any, names: Sequence[str]) -> tuple:
+    if len(names) == 1:
+        return (answer,)
+    expected = "(" + ", ".join(names) + ")"
+    expect(isinstance(answer, (tuple, list)), f"expected a tuple {expected}, got "
+           f"{_describe(answer)}.")
+    expect(len(answer) == len(names), f"expected a tuple of {len(names)} items {expected}, "
+           f"got {len(answer)} items.")
+    return tuple(answer)
+
+
+def as_number(x: Any, what: str) -> float:
+    """``x`` as a finite float (a scalar or size-1 array), else :class:`Incorrect`."""
+    try:
+        arr = None if isinstance(x, (bool, str, bytes, dict)) or x is None else np.asarray(x)
+    except Exception:  # noqa: BLE001 (anything unconvertible is a wrong answer)
+        arr = None
+    expect(arr is not None and np.issubdtype(arr.dtype, np.number),
+           f"{what} should be a number, got {_describe(x)}.")
+    expect(arr.size == 1, f"{what} should be a single number, got {_describe(x)}; did you "
+           "forget to take the mean?")
+    value = float(arr.reshape(()))
+    expect(math.isfinite(value), f"{what} is {value}, not a finite number.")
+    return value
+
+
+def share(x: Any, what: str) -> float:
+    """``x`` as a number in [0, 1] (a rate, a precision), else :class:`Incorrect`."""
+    value = as_number(x, what)
+    expect(0.0 <= value <= 1.0, f"{what} is a share, in [0, 1]; got {value:.4g}.")
+    return value
+
+
+def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
+             allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a finite numeric array of ``shape`` (``None``: any size), else
+    :class:`Incorrect`; empty arrays fail unless ``allow_empty``."""
+    expect(x is not None and not isinstance(x, (str, bytes, dict)),
+           f"{what} should be an array, got {_describe(x)}.")
+    arr = np.asarray(x)
+    if shape is not None:
+        want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+        expect(arr.ndim == len(shape) and all(s in (None, d) for s, d in zip(shape, arr.shape)),
+               f"{what} should have shape {want}, got shape {arr.shape}.")
+    expect(arr.size > 0 or allow_empty, f"{what}: got an empty array.")
+    expect(arr.size == 0 or (np.issubdtype(arr.dtype, np.number) and np.isfinite(arr).all()),
+           f"{what} should hold finite numbers only.")
+    return arr
+
+
+def as_model(x: Any, what: str = "the model") -> Any:
+    """``x`` if it is a Keras model, else :class:`Incorrect`."""
+    import keras
+
+    expect(isinstance(x, keras.Model), f"{what} should be a Keras model, got {_describe(x)}.")
+    return x
+
+
+def layers_of(model: Any) -> list[Any]:
+    """Every layer of a Keras model, nested models' layers included, in order."""
+    return [la for layer in model.layers
+            for la in (layers_of(layer) if hasattr(layer, "layers") else [layer])]
+
+
+def dense_widths(model: Any) -> list[int]:
+    """Units of every ``Dense`` layer of a Keras model, nested models included, in order."""
+    return [int(la.units) for la in layers_of(model) if type(la).__name__ == "Dense"]
+
+
+def training_steps(model: Any) -> int:
+    """Optimizer steps a compiled Keras model has taken (0 if it has none)."""
+    optimizer = getattr(model, "optimizer", None)
+    return 0 if optimizer is None else int(np.asarray(optimizer.iterations))
+
+
+def loss_name(model: Any) -> str:
+    """The name of a compiled model's loss: ``"binary_crossentropy"``, ``"mse"``, ..."""
+    loss = getattr(model, "loss", None)
+    if loss is None or isinstance(loss, str):
+        return loss or ""
+    return str(getattr(getattr(loss, "fn", None), "__name__", None)
+               or getattr(loss, "name", None) or type(loss).__name__)
+
+
+def predict(model: Any, x: Any, batch_size: int = 500, output: int = 0) -> np.ndarray:
+    """``model``'s float32 outputs for ``x`` (uint8 scaled to [0, 1]) by direct calls in
+    batches (no ``tf.function`` traced); of several outputs, number ``output``. ``model`` may
+    be a plain function of a batch."""
+    x = np.asarray(x)
+    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
+    out = []
+    for i in range(0, len(x), batch_size):
+        b = x[i:i + batch_size]
+        y = model(b, training=False) if hasattr(model, "trainable_weights") else model(b)
+        out.append(np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32))
+    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
+    """``(n,)`` mean squared error of each image against ``clean`` (uint8 scaled here, once)."""
+    clean = np.asarray(clean)
+    clean = clean.astype(np.float32) / 255 if clean.dtype == np.uint8 else clean
+    diff = np.asarray(outputs, np.float32) - clean.astype(np.float32)
+    return np.square(diff).reshape(len(diff), -1).mean(axis=1)
+
+
+def dataset_psnr(errors: Any, per_image: bool = False) -> float:
+    """PSNR in dB (pixels in [0, 1]) of the mean of per-image MSEs ``(n,)``; ``per_image=True``
+    averages each image's PSNR instead (the :data:`PER_IMAGE_PSNR` mistake)."""
+    errors = np.asarray(errors, np.float64)
+    if per_image:
+        return float(np.mean(10 * np.log10(1.0 / np.maximum(errors, 1e-12))))
+    return float(10 * np.log10(1.0 / np.mean(errors)))
+
+
+def auc(y: Any, scores: Any) -> float:
+    """ROC AUC of ``scores`` ``(n,)`` for labels ``y`` ``(n,)`` (1 = positive), scikit-learn's."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, scores))
+
+
+def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> int:
+    """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget
+    (the wrong-budget mistake); returns its steps."""
+    expect(as_model(model) is not ref, f"that is {what}: build and train a new model.")
+    expect(not same_size or model.count_params() == ref.count_params(),
+           f"the model has {model.count_params():,} parameters, {what} {ref.count_params():,}: "
+           "use the same architecture.")
+    n, n_ref = training_steps(model), training_steps(ref)
+    expect(n > 0, "the model has not been trained yet: compile and fit it.")
+    expect(n == n_ref, f"the model took {n} training steps, {what} {n_ref}: train it for the "
+           "same epochs and batches, so that the comparison is fair (one budget).")
+    return n
+
+
+# --------------------------------------------------------------------------- the checker
+
+
+def _call(fn: Callable[..., Any], objects: Mapping[str, Any], *args: Any) -> Any:
+    params = list(inspect.signature(fn).parameters.values())[len(args):]
+    return fn(*args, **{p.name: objects[p.name] for p in params if p.name in objects})
+
+
+def _close(got: Any, want: Any, rel: float, atol: float, what: str) -> bool:
+    if isinstance(want, (set, str)):
+        return (want == (got if isinstance(got, set) else set(np.asarray(got).reshape(-1)
+                                                              .tolist()))) if isinstance(
+            want, set) else got == want
+    if isinstance(want, dict):
+        expect(isinstance(got, dict), f"{what} should be a dict, got {_describe(got)}.")
+        missing = sorted(set(want) - set(got))
+        expect(not missing, f"{what} miss these kinds: {missing}.")
+        return all(_close(got[k], w, rel, atol, f"{what}[{k!r}]") for k, w in want.items())
+    if isinstance(want, np.ndarray):
+        return bool(np.allclose(as_array(got, what, shape=want.shape), want, rel, atol))
+    return math.isclose(as_number(got, what), float(want), rel_tol=rel, abs_tol=atol)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return f"shape {value.shape}" if isinstance(value, np.ndarray) else str(value)
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of a lesson: what it asks, its hint, solution and check (unbound)."""
+    """One declarative exercise (see the package docstring)."""
 
     lesson: int
     number: int
     title: str
     answer: str
+    parts: tuple[str, ...]
+    expected: Callable[..., Any]
     hint: str
     solution: Callable[..., Any]
-    check: Callable[..., str | None]
+    passed: str = ""
+    mistakes: tuple[Mistake, ...] = ()
+    advice: str = "Compute it with code (do not type it in)."
+    rel: float = 1e-3
+    atol: float = 1e-6
 
     @property
     def needs(self) -> dict[str, bool]:
-        """Names of the notebook objects the solution and the check use, each mapped to
-        ``True`` when it must be bound (``False``: it has a default)."""
+        """Notebook objects used, each ``True`` when it must be bound (no default)."""
         out: dict[str, bool] = {}
-        for fn, skip in ((self.solution, 0), (self.check, 1)):
-            params = list(inspect.signature(fn).parameters.values())[skip:]
-            for p in params:
-                required = p.default is inspect.Parameter.empty
-                out[p.name] = out.get(p.name, False) or required
+        for fn, skip in ((self.solution, 0), (self.expected, len(self.parts))):
+            for p in list(inspect.signature(fn).parameters.values())[skip:]:
+                out[p.name] = out.get(p.name, False) or p.default is inspect.Parameter.empty
+        for name in (n for m in self.mistakes for n in m.uses):
+            out.setdefault(name, False)
         return out
+
+    def _want(self, objects: Mapping[str, Any], got: tuple) -> tuple:
+        want = _call(self.expected, objects, *got)
+        return want if isinstance(want, tuple) else (want,)
+
+    def check(self, answer: Any, objects: Mapping[str, Any]) -> str:
+        """The one checker: a pass message saying what was verified, or :class:`Incorrect`
+        naming the first wrong part, or the catalogued mistake that explains the answer."""
+        got = _unpack(answer, self.parts)
+        want = self._want(objects, got)
+        wrong = [i for i, w in enumerate(want) if w is not None
+                 and not _close(got[i], w, self.rel, self.atol, f"your {self.parts[i]}")]
+        if not wrong:
+            shown = [f"{self.parts[i]} {_shown(w)}" for i, w in enumerate(want) if w is not None
+                     and not isinstance(w, (set, np.ndarray))]
+            return (self.passed.format(*want, **objects) + " " if self.passed else "") + (
+                "Recomputed independently: " + ", ".join(shown) + "." if shown
+                else "Every test of the task passed.")
+        case = SimpleNamespace(want=want, got=got, objects=objects, names=set(objects),
+                               recompute=lambda **ov: self._want({**objects, **ov}, got))
+        for mistake in self.mistakes:
+            try:
+                alt = mistake.variant(case) or {}
+                covered = [i for i in wrong if i in alt]
+                hit = bool(covered) and all(
+                    not _close(alt[i], want[i], self.rel, self.atol, "")
+                    and _close(got[i], alt[i], self.rel, self.atol, "") for i in covered)
+            except Exception:  # noqa: BLE001 (a mistake that does not apply)
+                hit = False
+            if hit:
+                raise Incorrect(mistake.message)
+        i, w = wrong[0], want[wrong[0]]
+        number = isinstance(w, (float, int, np.number)) and not isinstance(w, bool)
+        shown = (f"{float(got[i]):.6g}, but recomputing it gives {float(w):.6g}" if number
+                 else "not what recomputing it gives")
+        raise Incorrect(f"your {self.parts[i]} is {shown}. {self.advice}")
 
 
 _REGISTRY: dict[tuple[int, int], Exercise] = {}
 
 
-def register(lesson: int, number: int, title: str, answer: str, hint: str,
-             solution: Callable[..., Any], check: Callable[..., str | None]) -> Exercise:
-    """Add an exercise to the registry (replacing one with the same lesson and number).
+def exercise(lesson: int, number: int, title: str, parts: Sequence[str],
+             expected: Callable[..., Any], hint: str, answer: str = "",
+             mistakes: Sequence[Mistake] = (), **options: Any) -> Callable:
+    """Decorate a solution to register it as exercise ``number`` of ``lesson``; ``answer``
+    describes the answer (default: the parts), ``options`` are ``passed`` (a note before
+    the recomputed values), ``advice`` (after a wrong value), ``rel`` and ``atol``."""
+    if len(inspect.signature(expected).parameters) < len(parts):
+        raise ValueError("expected must take every part of the answer first.")
 
-    Args:
-        lesson, number: where it appears, e.g. lesson 1, exercise 2.
-        title: a few words, e.g. ``"Cross-entropy for the same budget"``.
-        answer: what the student assigns to ``answer``, e.g. ``"(model, validation MSE)"``.
-        hint: one or two sentences printed by ``hint()``.
-        solution: function of notebook objects (by parameter name) returning the answer.
-        check: ``check(answer, <notebook objects>...)``: raises :class:`Incorrect` with a reason,
-            or returns a pass message saying what was verified.
-
-    Returns:
-        The registered :class:`Exercise`.
-    """
-    for fn, what in ((solution, "solution"), (check, "check")):
-        if not callable(fn):
-            raise ValueError(f"{what} must be a function, got {fn!r}.")
-    if not list(inspect.signature(check).parameters):
-        raise ValueError("check must take the answer as its first parameter.")
-    ex = Exercise(int(lesson), int(number), title, answer, hint, solution, check)
-    _REGISTRY[(ex.lesson, ex.number)] = ex
-    return ex
+    def register(solution: Callable[..., Any]) -> Callable[..., Any]:
+        text = answer or ("(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0])
+        _REGISTRY[(lesson, number)] = Exercise(lesson, number, title, text, tuple(parts),
+                                               expected, hint, solution,
+                                               mistakes=tuple(mistakes), **options)
+        return solution
+    return register
 
 
 def registered(lesson_number: int) -> list[Exercise]:
     """The exercises of one lesson, in order (importing its module if needed)."""
-    _import_lesson(lesson_number)
-    return [_REGISTRY[k] for k in sorted(_REGISTRY) if k[0] == lesson_number]
-
-
-def _import_lesson(n: int) -> None:
-    name = f"{__name__}.lesson{int(n)}"
+    name = f"{__name__}.lesson{int(lesson_number)}"
     try:
         importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:
             raise
-        if not any(k[0] == n for k in _REGISTRY):
-            raise ValueError(f"no exercises for lesson {n}: add {name.replace('.', '/')}.py "
-                             "(see the docstring of autoenc_helpers.exercises).") from None
+    return [_REGISTRY[k] for k in sorted(_REGISTRY) if k[0] == lesson_number]
 
 
 # --------------------------------------------------------------------------- bound exercises
-
-
-def _call(fn: Callable[..., Any], objects: dict[str, Any], *args: Any) -> Any:
-    params = list(inspect.signature(fn).parameters.values())[len(args):]
-    kwargs = {p.name: objects[p.name] for p in params if p.name in objects}
-    return fn(*args, **kwargs)
 
 
 @dataclass
@@ -199,7 +412,7 @@ class BoundExercise:
 
     @property
     def name(self) -> str:
-        """The variable name the lesson gives it: ``ex1``, ``ex2``, ..."""
+        """``ex1``, ``ex2``, ..."""
         return f"ex{self.exercise.number}"
 
     @property
@@ -212,17 +425,18 @@ class BoundExercise:
         print(f"Hint ({self.name}): {self.exercise.hint}")
 
     def solution(self) -> None:
-        """Show the stored solution's source code (the code ``solve()`` runs)."""
-        from autoenc_helpers.notebook import show_source
+        """Show the stored solution's source code (what ``solve()`` runs)."""
+        from IPython.display import Code, display
 
         print(f"Solution of {self.name} ({self.title}); run it with `answer = {self.name}"
-              ".solve()`. It returns " + self.exercise.answer + ".")
-        show_source(self.exercise.solution)
+              f".solve()`. It returns {self.exercise.answer}.")
+        source = inspect.getsource(self.exercise.solution)
+        found = re.search(r"^def ", source, re.M)  # without the @exercise(...) above it
+        display(Code(source[found.start() if found else 0:], language="python"))
 
     def solve(self) -> Any:
-        """Run the stored solution on the bound objects and return its answer."""
-        # a solution trains fresh models, which makes TensorFlow warn about "retracing";
-        # that is expected here, so the warning is muted while the solution runs
+        """Run the stored solution on the bound objects (TensorFlow's retracing warnings muted)
+        and return its answer."""
         tf_logger = logging.getLogger("tensorflow")
         level = tf_logger.level
         tf_logger.setLevel(max(level, logging.ERROR))
@@ -237,84 +451,50 @@ class BoundExercise:
             return CheckResult(False, f"`answer` is still None. Write your code, or try "
                                f"{self.name}.hint() or {self.name}.solution().", answered=False)
         try:
-            message = _call(self.exercise.check, self.objects, answer)
+            return CheckResult(True, self.exercise.check(answer, self.objects))
         except Incorrect as exc:
             return CheckResult(False, str(exc))
-        except Exception as exc:  # a wrong answer must never end in a traceback
+        except Exception as exc:  # noqa: BLE001 (a wrong answer never ends in a traceback)
             return CheckResult(False, f"the check could not use your answer "
                                f"({type(exc).__name__}: {exc}). Expected {self.exercise.answer}.")
-        return CheckResult(True, message or "all checks passed.")
 
     def check(self, answer: Any) -> None:
-        """Check ``answer`` and print the verdict.
-
-        In quick mode (``AUTOENC_QUICK=1``) an unanswered exercise (``answer is None``) runs
-        the stored solution and checks it instead; if that fails, :class:`SolutionFailedError`
-        is raised, so that CI notices.
-        """
+        """Check ``answer`` and print the verdict; in quick mode ``None`` checks the stored
+        solution and raises :class:`SolutionFailedError` if it fails."""
         from autoenc_helpers.config import get_settings
 
-        if answer is None and get_settings().quick:
+        quick = answer is None and get_settings().quick
+        if quick:
             print(f"Quick mode: checking the stored solution ({self.name}.solve()).")
-            result = self.evaluate(self.solve())
-            self.last_result = result
-            print(f"{self.name}: {result}")
-            if not result.passed:
-                raise SolutionFailedError(f"lesson {self.exercise.lesson}, {self.name}: the "
-                                          f"stored solution fails its check: {result.message}")
-            return
-        self.last_result = self.evaluate(answer)
+        self.last_result = self.evaluate(self.solve() if quick else answer)
         print(f"{self.name}: {self.last_result}")
+        if quick and not self.last_result.passed:
+            raise SolutionFailedError(f"lesson {self.exercise.lesson}, {self.name}: the stored "
+                                      f"solution fails its check: {self.last_result.message}")
 
     def __repr__(self) -> str:
         return f"<{self.name}, lesson {self.exercise.lesson}: {self.title}>"
 
 
-class LessonExercises:
-    """The bound exercises of one lesson: iterate (``ex1, ex2 = ...``), index by exercise
+class LessonExercises(tuple):
+    """The bound exercises of one lesson: unpack it (``ex1, ex2 = ...``), index it by exercise
     number (``ex[1]``) or use attributes (``ex.ex1``)."""
 
-    def __init__(self, lesson_number: int, bound: Sequence[BoundExercise]):
-        self.lesson = lesson_number
-        self._bound = {b.exercise.number: b for b in bound}
-
-    def __iter__(self) -> Iterator[BoundExercise]:
-        return iter(self._bound[k] for k in sorted(self._bound))
-
-    def __len__(self) -> int:
-        return len(self._bound)
-
     def __getitem__(self, number: int) -> BoundExercise:
-        if number not in self._bound:
-            raise KeyError(f"lesson {self.lesson} has exercises {sorted(self._bound)}, "
-                           f"not {number!r}.")
-        return self._bound[number]
+        if not isinstance(number, int) or not 1 <= number <= len(self):
+            raise KeyError(f"exercises are numbered 1 to {len(self)}, not {number!r}.")
+        return tuple.__getitem__(self, number - 1)
 
     def __getattr__(self, name: str) -> BoundExercise:
-        if name.startswith("ex") and name[2:].isdigit() and int(name[2:]) in self.__dict__.get(
-                "_bound", {}):
-            return self._bound[int(name[2:])]
+        if name.startswith("ex") and name[2:].isdigit() and 1 <= int(name[2:]) <= len(self):
+            return self[int(name[2:])]
         raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        items = ", ".join(f"{b.name}: {b.title}" for b in self)
-        return f"<lesson {self.lesson} exercises: {items}>"
 
 
 def lesson(number: int, **objects: Any) -> LessonExercises:
-    """The exercises of lesson ``number``, bound to the notebook objects they use.
-
-    Args:
-        number: the lesson, e.g. ``1``.
-        **objects: the notebook objects, by the names the exercises use
-            (``train_ds=train_ds, x_val=x_val, ...``).
-
-    Returns:
-        A :class:`LessonExercises`; unpack it as ``ex1, ex2, ... = exercises.lesson(...)``.
-
-    Raises:
-        ValueError: a required object is missing (the message lists them).
-    """
+    """The exercises of lesson ``number`` bound to the notebook ``objects`` they use, by name;
+    unpack as ``ex1, ex2, ... = exercises.lesson(...)``. Raises ``ValueError`` naming any
+    missing object, warns about unused ones."""
     exercises = registered(number)
     if not exercises:
         raise ValueError(f"no exercises registered for lesson {number}.")
@@ -326,141 +506,6 @@ def lesson(number: int, **objects: Any) -> LessonExercises:
     if missing:
         raise ValueError(f"exercises.lesson({number}, ...) needs these notebook objects too: "
                          + ", ".join(f"{n}={n}" for n in missing))
-    unused = sorted(set(objects) - set(needs))
-    if unused:
+    if unused := sorted(set(objects) - set(needs)):
         warnings.warn(f"exercises.lesson({number}): no exercise uses {unused}.", stacklevel=2)
-    return LessonExercises(number, [BoundExercise(ex, dict(objects)) for ex in exercises])
-
-
-# --------------------------------------------------------------------------- helpers for checks
-
-
-def expect(condition: Any, message: str) -> None:
-    """Raise :class:`Incorrect` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise Incorrect(message)
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, np.ndarray):
-        return f"an array of shape {x.shape}"
-    text = repr(x)
-    return f"{type(x).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
-
-
-def unpack(answer: Any, names: Sequence[str]) -> tuple:
-    """``answer`` as a tuple of ``len(names)`` items, else :class:`Incorrect` naming them."""
-    expected = "(" + ", ".join(names) + ")"
-    if len(names) == 1:
-        return (answer,)
-    if isinstance(answer, dict) or not isinstance(answer, (tuple, list)):
-        raise Incorrect(f"expected a tuple {expected}, got {_describe(answer)}.")
-    if len(answer) != len(names):
-        raise Incorrect(f"expected a tuple of {len(names)} items {expected}, "
-                        f"got {len(answer)} items.")
-    return tuple(answer)
-
-
-def as_number(x: Any, what: str) -> float:
-    """``x`` as a finite float (a Python or NumPy scalar, or a size-1 array), else
-    :class:`Incorrect`."""
-    if isinstance(x, (bool, np.bool_, str, bytes, dict)) or x is None:
-        raise Incorrect(f"{what} should be a number, got {_describe(x)}.")
-    try:
-        arr = np.asarray(x)
-        if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.bool_)):
-            raise TypeError
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise Incorrect(f"{what} should be a number, got {_describe(x)}.") from None
-    if arr.size != 1:
-        raise Incorrect(f"{what} should be a single number, got {_describe(x)}; "
-                        "did you forget to take the mean?")
-    value = float(arr.reshape(()))
-    expect(math.isfinite(value), f"{what} is {value}, not a finite number.")
-    return value
-
-
-def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
-             finite: bool = True, allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a NumPy array of the given ``shape`` (``None`` entries: any size) holding
-    finite numbers (unless ``finite=False``), else :class:`Incorrect`. Empty arrays fail
-    unless ``allow_empty``."""
-    if x is None or isinstance(x, (str, bytes, dict)):
-        raise Incorrect(f"{what} should be an array, got {_describe(x)}.")
-    try:
-        arr = np.asarray(x)
-    except Exception:  # noqa: BLE001 (anything unconvertible is a wrong answer)
-        raise Incorrect(f"{what} should be an array, got {_describe(x)}.") from None
-    if shape is not None:
-        ok = arr.ndim == len(shape) and all(s is None or s == d for s, d in zip(shape, arr.shape))
-        want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
-        expect(ok, f"{what} should have shape {want}, got shape {arr.shape}.")
-    expect(arr.size > 0 or allow_empty, f"{what}: got an empty array.")
-    if finite and arr.size:
-        expect(np.issubdtype(arr.dtype, np.number) and np.isfinite(arr).all(),
-               f"{what} should hold finite numbers only.")
-    return arr
-
-
-def as_model(x: Any, what: str = "the model") -> Any:
-    """``x`` if it is a Keras model, else :class:`Incorrect`."""
-    import keras
-
-    expect(isinstance(x, keras.Model), f"{what} should be a Keras model, got {_describe(x)}.")
-    return x
-
-
-def expect_close(reported: Any, actual: float, what: str, rel: float = 1e-3,
-                 abs_tol: float = 1e-6, advice: str = "") -> float:
-    """Check that ``reported`` is a number within ``rel`` (relative) or ``abs_tol`` of the
-    independently recomputed ``actual``; returns it as a float."""
-    value = as_number(reported, what)
-    if not math.isclose(value, actual, rel_tol=rel, abs_tol=abs_tol):
-        raise Incorrect(f"{what} is {value:.6g}, but recomputing it gives {actual:.6g}. "
-                        + (advice or "Compute it with code (do not type it in)."))
-    return value
-
-
-def dense_widths(model: Any) -> list[int]:
-    """Units of every ``Dense`` layer of a Keras model, nested models included, in order."""
-    import keras
-
-    widths: list[int] = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            widths += dense_widths(layer)
-        elif isinstance(layer, keras.layers.Dense):
-            widths.append(int(layer.units))
-    return widths
-
-
-def training_steps(model: Any) -> int:
-    """Optimizer steps a compiled Keras model has taken (0 if it has none)."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return 0
-    return int(np.asarray(optimizer.iterations))
-
-
-def predict(model: Any, x: Any, batch_size: int = 500) -> np.ndarray:
-    """``model``'s float32 outputs for ``x`` (uint8 scaled to [0, 1]), computed by direct calls
-    in batches: no ``tf.function`` is traced, so checks stay quiet and independent of
-    ``predict``'s settings."""
-    x = np.asarray(x)
-    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
-    out = [np.asarray(model(x[i:i + batch_size], training=False), np.float32)
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
-
-
-def loss_name(model: Any) -> str:
-    """The name of a compiled model's loss: ``"binary_crossentropy"``, ``"mse"``, ..."""
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        return ""
-    if isinstance(loss, str):
-        return loss
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
-    fn = getattr(loss, "fn", None)
-    return str(getattr(fn, "__name__", None) or name or type(loss).__name__)
+    return LessonExercises(BoundExercise(ex, dict(objects)) for ex in exercises)
