@@ -346,6 +346,22 @@ def plot_reconstruction(signal: NDArray, reconstruction: NDArray, title: str,
 # --------------------------------------------------------------------------- lesson 5: sequences
 
 
+def _family_panels(x: NDArray, y: NDArray, names: Sequence[str], who: str
+                   ) -> tuple[NDArray, NDArray, plt.Figure, NDArray]:
+    """``(n, T)`` series and ``(n,)`` labels checked, and a row of one panel per family
+    (titled with its name, axes labelled, the value axis shared)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise ValueError(f"{who}: expected (n, T) series and (n,) labels, got {x.shape} and "
+                         f"{y.shape}.")
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
+                             squeeze=False)
+    for name, ax in zip(names, axes[0]):
+        ax.set(title=name, xlabel="time step")
+    axes[0, 0].set_ylabel("value")
+    return x, y, fig, axes[0]
+
+
 def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_family: int = 3,
                          title: str = "Example series of each family") -> plt.Figure:
     """One panel per family, titled with its name, drawing its first ``per_family`` series.
@@ -359,17 +375,10 @@ def plot_signal_examples(x: NDArray, y: NDArray, names: Sequence[str], per_famil
     Returns:
         The figure: ``len(names)`` panels sharing the value axis, ``per_family`` lines each.
     """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise ValueError(f"plot_signal_examples: expected (n, T) series and (n,) labels, got "
-                         f"{x.shape} and {y.shape}.")
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
+    x, y, fig, axes = _family_panels(x, y, names, "plot_signal_examples")
+    for label, ax in enumerate(axes):
         for row in x[y == label][:per_family]:
             ax.plot(row, lw=1.2)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -389,20 +398,13 @@ def plot_sequence_reconstructions(x: NDArray, reconstructions: Mapping[str, NDAr
     Returns:
         The figure: ``len(names)`` panels of ``1 + len(reconstructions)`` lines each.
     """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise ValueError(f"plot_sequence_reconstructions: expected (n, T) series and (n,) "
-                         f"labels, got {x.shape} and {y.shape}.")
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.9), sharey=True,
-                             squeeze=False)
-    for label, ax in enumerate(axes[0]):
+    x, y, fig, axes = _family_panels(x, y, names, "plot_sequence_reconstructions")
+    for label, ax in enumerate(axes):
         i = int(np.flatnonzero(y == label)[0])
         ax.plot(x[i], color="black", lw=1.5, label="input")
         for model, rec in reconstructions.items():
             ax.plot(np.asarray(rec)[i].reshape(-1), lw=1.3, label=model)
-        ax.set(title=names[label], xlabel="time step")
-    axes[0, 0].set_ylabel("value")
-    axes[0, 0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
