@@ -45,9 +45,9 @@ def scored():
 
 
 def test_set_style_uses_the_figure_dpi():
-    plots.set_style()
-    assert FIGURE_DPI == 100
-    assert plt.rcParams["figure.dpi"] == FIGURE_DPI == plt.rcParams["savefig.dpi"]
+    with plt.rc_context({"figure.dpi": 37, "savefig.dpi": 211}):  # whatever was set before
+        plots.set_style()
+        assert plt.rcParams["figure.dpi"] == FIGURE_DPI == plt.rcParams["savefig.dpi"]
 
 
 def test_show_image_rows_draws_one_labelled_row_per_entry():

@@ -184,8 +184,13 @@ def test_pca_features_fit_on_train_only():
 def test_code_ablation_reports_three_errors():
     _, enc, dec = models.recurrent_autoencoder(6, latent_dim=2, units=2)
     x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
-    out = sequences.code_ablation(dec, models.encode(enc, x[..., None]), x)
-    assert set(out) == {"own code", "zero code", "another series' code"}
-    assert all(v >= 0 for v in out.values())
+    z = models.encode(enc, x[..., None])
+    out = sequences.code_ablation(dec, z, x, seed=0)
+    def mse(codes):
+        return float(np.mean((np.asarray(dec(codes)).reshape(x.shape) - x) ** 2))
+    shuffled = z[np.random.default_rng(0).permutation(len(z))]
+    assert out == pytest.approx({"own code": mse(z), "zero code": mse(np.zeros_like(z)),
+                                 "another series' code": mse(shuffled)}, rel=1e-5)
+    assert out["own code"] != pytest.approx(out["zero code"])  # the code reaches the output
     with pytest.raises(ValueError, match="codes"):
         sequences.code_ablation(dec, np.zeros((3, 2)), x)
