@@ -110,6 +110,7 @@ def test_the_environment_sees_only_what_was_linked(tmp_path):
     assert out.stdout.split() == ["True", "True", "True"], out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("AUTOENC_DATA_DIR"), reason="needs the ECG5000 file")
 def test_lesson_4_runs_with_only_the_declared_requirements(tmp_path):
     python = build_environment(tmp_path / "env", declared_requirements() + FRONT_END)
