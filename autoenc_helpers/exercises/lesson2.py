@@ -1,14 +1,14 @@
-"""Exercises of lesson 2 (denoising autoencoders); bound to ``denoiser``, ``x_train``, ``x_val``,
-``x_val_noisy``, ``EPOCHS``, ``BATCH_SIZE`` and the ``noise`` module. The tasks fix the noisy
-copies by level and seed, so that a check rebuilds the very images the student used."""
+"""Exercises of lesson 2 (denoising autoencoders). The tasks fix the noisy copies by level and
+seed, so that a check rebuilds the very images the student used."""
 
 from __future__ import annotations
 
 import keras
 
 from autoenc_helpers import data, metrics
-from autoenc_helpers.exercises import (PER_IMAGE_PSNR, exercise, expect, fresh_like, loss_name,
-                                       per_image_mse, predict, dataset_psnr, recomputed, swapped)
+from autoenc_helpers.exercises import (PER_IMAGE_PSNR, dataset_psnr, exercise, expect,
+                                       fresh_like, loss_name, per_image_mse, predict, recomputed,
+                                       swapped)
 
 _CLEAN = ("that is the PSNR on the CLEAN validation images: feed the model the noisy ones and "
           "compare its output with the clean x_val.")
@@ -17,8 +17,7 @@ _CLEAN = ("that is the PSNR on the CLEAN validation images: feed the model the n
 def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
     fresh_like(model, denoiser, "the lesson's denoiser")
     x_noisy = noise.add_noise(x_val, noise.Noise("gaussian", 0.4), seed=20)
-    errors = per_image_mse(predict(scored or model, x_noisy), x_val)
-    return None, dataset_psnr(errors, per_image)
+    return None, dataset_psnr(per_image_mse(predict(scored or model, x_noisy), x_val), per_image)
 
 
 @exercise(2, 1, "Train on a mixture of noises", ("model", "validation PSNR at gaussian 0.4"),
@@ -26,10 +25,9 @@ def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
                                                          "denoiser.", scored="denoiser")],
           advice="Score it on noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.4), seed=20).",
           passed="A fresh model like the denoiser, trained for the same budget.",
-          hint="noise.make_corrupt accepts a list of noise.Noise; give it to "
-               "data.autoencoder_dataset(x_train, ..., corrupt=...). keras.models.clone_model("
-               "denoiser) gives the same architecture with fresh weights; train it like the "
-               "denoiser, then score it with noise.denoising_errors and metrics.psnr.")
+          hint="Give noise.make_corrupt([...several noise.Noise...]) to data.autoencoder_dataset"
+               "(x_train, ..., corrupt=...); train keras.models.clone_model(denoiser) like the "
+               "denoiser; score it with noise.denoising_errors and metrics.psnr.")
 def noise_mixture(x_train, x_val, denoiser, noise, EPOCHS, BATCH_SIZE):
     mixture = [noise.Noise("gaussian", 0.1), noise.Noise("gaussian", 0.2),
                noise.Noise("gaussian", 0.4), noise.Noise("speckle", 0.4)]
@@ -58,9 +56,9 @@ def _gain(_a, _b, x_val, denoiser, noise, per_image=False, denoise_clean=False):
           ("PSNR of the noisy input", "PSNR of the denoised images"), _gain, atol=1e-3,
           mistakes=[swapped(), recomputed(_CLEAN, denoise_clean=True), PER_IMAGE_PSNR],
           advice="Use noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.3), seed=21).",
-          hint="noise.denoising_errors(None, noisy, clean) scores the noisy images themselves, "
-               "noise.denoising_errors(denoiser, noisy, clean) the denoiser's output; "
-               "metrics.psnr turns a mean MSE into decibels.")
+          hint="noise.denoising_errors(None, noisy, clean) scores the noisy images, "
+               "noise.denoising_errors(denoiser, noisy, clean) the denoised ones; metrics.psnr "
+               "turns a mean MSE into decibels.")
 def psnr_gain(x_val, denoiser, noise):
     x_val_03 = noise.add_noise(x_val, noise.Noise("gaussian", 0.3), seed=21)
     psnr_noisy = float(metrics.psnr(noise.denoising_errors(None, x_val_03, x_val).mean()))
@@ -73,8 +71,8 @@ def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
     fresh_like(model, denoiser, "the lesson's denoiser")
     expect(loss_name(model).lower() in ("mse", "mean_squared_error"), "use loss=\"mse\" as the "
            f"lesson does, not {loss_name(model) or 'None'!r}.")
-    inputs = x_val_noisy if inputs is None else inputs
-    return None, dataset_psnr(per_image_mse(predict(model, inputs), x_val))
+    outputs = predict(model, x_val_noisy if inputs is None else inputs)
+    return None, dataset_psnr(per_image_mse(outputs, x_val))
 
 
 @exercise(2, 3, "Without noise in training", ("model", "PSNR on the noisy validation images"),
@@ -82,10 +80,10 @@ def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
           advice="Feed the plain model x_val_noisy and compare its output with the clean x_val.",
           passed="A fresh model like the denoiser, loss MSE, trained for the same budget.",
           hint="data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2) without "
-               "corrupt= gives (clean, clean) pairs; train keras.models.clone_model(denoiser) "
-               "on them like the denoiser, then score it on x_val_noisy against x_val.")
+               "corrupt= gives clean pairs; train keras.models.clone_model(denoiser) on them, "
+               "then score it on x_val_noisy against x_val.")
 def plain_autoencoder(x_train, x_val, x_val_noisy, denoiser, noise, EPOCHS, BATCH_SIZE):
-    clean_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2)  # no corrupt
+    clean_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2)  # no noise
     plain = keras.models.clone_model(denoiser)  # same architecture, fresh weights
     schedule = keras.optimizers.schedules.CosineDecay(1.5e-3, decay_steps=EPOCHS * len(clean_ds))
     plain.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse", steps_per_execution=16)
