@@ -14,12 +14,9 @@ from the catalogue below (:func:`swapped`, :func:`recomputed`, :func:`on_test`, 
 ``exercises/`` imports only the shared layers and draws only through ``plots``.
 """
 
-from __future__ import annotations
-
 import importlib.util
 import inspect
 import math
-import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,9 +50,7 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A common wrong answer: ``variant(case)`` gives the parts it produces (``{index: value}``
-    or ``None``) from ``case.want``, ``case.got``, ``case.objects`` and
-    ``case.recompute(**overrides)``; ``uses`` names optional notebook objects."""
+    """A common wrong answer: ``variant(case)`` gives the parts it produces ``{index: value}``."""
 
     message: str
     variant: Callable[[Any], Mapping[int, Any] | None]
@@ -69,8 +64,7 @@ def swapped(i: int = 0, j: int = 1) -> Mistake:
 
 
 def recomputed(message: str, **overrides: Any) -> Mistake:
-    """The expected answer recomputed with other settings (``q=99``); a string naming a bound
-    object stands for that object (``x_val="x_test_u8"``)."""
+    """The answer recomputed with other settings (``q=99``, bound names: ``x_val="x_test"``)."""
     def variant(c: SimpleNamespace) -> dict[int, Any]:
         ov = {k: c.objects.get(v, v) if isinstance(v, str) else v for k, v in overrides.items()}
         return dict(enumerate(c.recompute(**ov)))
@@ -85,8 +79,7 @@ def on_test(**overrides: Any) -> Mistake:
 
 
 def scaled(message: str, factor: Callable[[Mapping[str, Any]], float] | float) -> Mistake:
-    """Every float or array part multiplied by ``factor`` (a number, or a function of the
-    objects)."""
+    """Every float or array part times ``factor`` (a number, or a function of the objects)."""
     return Mistake(message, lambda c: {
         i: w * (factor(c.objects) if callable(factor) else factor)
         for i, w in enumerate(c.want) if isinstance(w, (float, np.ndarray))})
@@ -120,8 +113,8 @@ def _unpack(answer: Any, names: Sequence[str]) -> tuple:
     return tuple(answer)
 
 
-def as_number(x: Any, what: str) -> float:
-    """``x`` as a finite float (a scalar or size-1 array), else :class:`Incorrect`."""
+def as_number(x: Any, what: str, share: bool = False) -> float:
+    """``x`` as a finite float (in [0, 1] if ``share``), else :class:`Incorrect`."""
     numeric = x is not None and not isinstance(x, (bool, str, bytes, dict))
     arr = np.asarray(x) if numeric else None
     expect(arr is not None and np.issubdtype(arr.dtype, np.number),
@@ -130,20 +123,13 @@ def as_number(x: Any, what: str) -> float:
            "forget to take the mean?")
     value = float(arr.reshape(()))
     expect(math.isfinite(value), f"{what} is {value}, not a finite number.")
-    return value
-
-
-def share(x: Any, what: str) -> float:
-    """``x`` as a number in [0, 1] (a rate, a precision), else :class:`Incorrect`."""
-    value = as_number(x, what)
-    expect(0.0 <= value <= 1.0, f"{what} is a share, in [0, 1]; got {value:.4g}.")
+    expect(not share or 0 <= value <= 1, f"{what} is a share, in [0, 1]; got {value:.4g}.")
     return value
 
 
 def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
              allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a finite numeric array of ``shape`` (``None``: any size), else
-    :class:`Incorrect`; empty arrays fail unless ``allow_empty``."""
+    """``x`` as a finite array of ``shape`` (``None``: any length), else :class:`Incorrect`."""
     expect(x is not None and not isinstance(x, (str, bytes, dict)),
            f"{what} should be an array, got {_describe(x)}.")
     arr = np.asarray(x)
@@ -187,8 +173,7 @@ def loss_name(model: Any) -> str:
 
 
 def predict(model: Any, x: Any, batch_size: int = 500, output: int = 0) -> np.ndarray:
-    """``model``'s float32 outputs for ``x`` ``(n, ...)`` (uint8 scaled to [0, 1]) by direct
-    calls in batches; of several outputs, number ``output``. ``model`` may be a function."""
+    """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``."""
     x = np.asarray(x)
     x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
     out = []
@@ -207,17 +192,14 @@ def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
 
 
 def dataset_psnr(errors: Any, per_image: bool = False) -> float:
-    """PSNR in dB of the mean of per-image MSEs ``(n,)``; ``per_image=True`` averages each
-    image's PSNR instead (the :data:`PER_IMAGE_PSNR` mistake)."""
+    """PSNR in dB of the mean of per-image MSEs ``(n,)`` (or, ``per_image``, the mean PSNR)."""
     errors = np.asarray(errors, np.float64)
-    if per_image:
-        return float(np.mean(10 * np.log10(1.0 / np.maximum(errors, 1e-12))))
-    return float(10 * np.log10(1.0 / np.mean(errors)))
+    return float(np.mean(-10 * np.log10(np.maximum(errors, 1e-12))) if per_image
+                 else -10 * np.log10(np.mean(errors)))
 
 
-def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> int:
-    """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget;
-    returns its steps."""
+def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> None:
+    """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget."""
     expect(as_model(model) is not ref, f"that is {what}: build and train a new model.")
     expect(not same_size or model.count_params() == ref.count_params(),
            f"the model has {model.count_params():,} parameters, {what} {ref.count_params():,}: "
@@ -226,7 +208,6 @@ def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> int:
     expect(n > 0, "the model has not been trained yet: compile and fit it.")
     expect(n == n_ref, f"the model took {n} training steps, {what} {n_ref}: train it for the "
            "same epochs and batches, so that the comparison is fair (one budget).")
-    return n
 
 
 def _call(fn: Callable[..., Any], objects: Mapping[str, Any], *args: Any) -> Any:
@@ -288,8 +269,7 @@ class Exercise:
         return want if isinstance(want, tuple) else (want,)
 
     def check(self, answer: Any, objects: Mapping[str, Any]) -> str:
-        """The one checker: a pass message, or :class:`Incorrect` naming the catalogued mistake
-        that explains the answer, or else the first wrong part."""
+        """A pass message, or :class:`Incorrect` naming the mistake or the first wrong part."""
         got = _unpack(answer, self.parts)
         want = self._want(objects, got)
         wrong = [i for i, w in enumerate(want) if w is not None
@@ -326,9 +306,7 @@ _REGISTRY: dict[tuple[int, int], Exercise] = {}
 def exercise(lesson: int, number: int, title: str, parts: Sequence[str],
              expected: Callable[..., Any], hint: str, answer: str = "",
              mistakes: Sequence[Mistake] = (), **options: Any) -> Callable:
-    """Decorate a solution to register it as exercise ``number`` of ``lesson``; ``answer``
-    describes the answer (default: the parts); ``options``: ``passed`` (a note on a pass),
-    ``advice`` (after a wrong value), ``rel`` and ``atol``."""
+    """Register the solution below; ``options``: ``passed``, ``advice``, ``rel``, ``atol``."""
     def register(solution: Callable[..., Any]) -> Callable[..., Any]:
         text = answer or ("(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0])
         _REGISTRY[(lesson, number)] = Exercise(lesson, number, title, text, tuple(parts),
@@ -367,8 +345,7 @@ class BoundExercise:
         print(f"Solution of {self.name} ({self.title}); run it with `answer = {self.name}"
               f".solve()`. It returns {self.exercise.answer}.")
         source = inspect.getsource(self.exercise.solution)
-        found = re.search(r"^def ", source, re.M)  # without the @exercise(...) above it
-        display(Code(source[found.start() if found else 0:], language="python"))
+        display(Code(source[source.find("\ndef ") + 1:], language="python"))  # no @exercise
 
     def solve(self) -> Any:
         """Run the stored solution on the bound objects and return its answer."""
@@ -388,8 +365,7 @@ class BoundExercise:
                                f"({type(exc).__name__}: {exc}). Expected {self.exercise.answer}.")
 
     def check(self, answer: Any) -> None:
-        """Check ``answer`` and print the verdict; in quick mode ``None`` checks the stored
-        solution and raises :class:`SolutionFailedError` if it fails."""
+        """Check ``answer`` and print the verdict (quick mode: ``None`` checks the solution)."""
         from autoenc_helpers.config import get_settings
 
         quick = answer is None and get_settings().quick
@@ -401,13 +377,9 @@ class BoundExercise:
             raise SolutionFailedError(f"lesson {self.exercise.lesson}, {self.name}: the stored "
                                       f"solution fails its check: {self.last_result.message}")
 
-    def __repr__(self) -> str:
-        return f"<{self.name}, lesson {self.exercise.lesson}: {self.title}>"
-
 
 class LessonExercises(tuple):
-    """The bound exercises of one lesson: unpack it (``ex1, ex2 = ...``), index it by exercise
-    number (``ex[1]``) or use attributes (``ex.ex1``)."""
+    """A lesson's bound exercises: ``ex1, ex2 = ...``, ``ex[1]`` or ``ex.ex1``."""
 
     def __getitem__(self, number: int) -> BoundExercise:
         if not isinstance(number, int) or not 1 <= number <= len(self):
@@ -421,8 +393,7 @@ class LessonExercises(tuple):
 
 
 def lesson(number: int, **objects: Any) -> LessonExercises:
-    """The exercises of lesson ``number`` bound to the notebook ``objects`` they use, by name.
-    Raises ``ValueError`` naming any missing object, warns about unused ones."""
+    """Lesson ``number``'s exercises bound to the notebook ``objects`` they use, by name."""
     exercises = registered(number)
     if not exercises:
         raise ValueError(f"no exercises registered for lesson {number}.")

@@ -1,8 +1,6 @@
 """Exercises of lesson 3 (the latent space on MNIST); ``ood_errors["rot180"]`` holds the errors
 of the first test digits turned by 180 degrees, in order."""
 
-from __future__ import annotations
-
 import numpy as np
 from sklearn.manifold import trustworthiness
 

@@ -1,8 +1,6 @@
 """Exercises of lesson 6 (regularised autoencoders); ``train_penalised(model_class, weight,
 **options)`` returns ``(model, encoder, history)``."""
 
-from __future__ import annotations
-
 import numpy as np
 
 from autoenc_helpers import metrics, models

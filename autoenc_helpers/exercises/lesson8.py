@@ -1,14 +1,12 @@
-"""Exercises of lesson 8 (search, few labels, inpainting); the ``inpainter`` takes hidden pixels
-as -1, as ``hide`` sets them."""
-
-from __future__ import annotations
+"""Exercises of lesson 8 (search, few labels, inpainting; ``hide`` sets hidden pixels to -1)."""
 
 import numpy as np
 import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from autoenc_helpers import data, metrics
-from autoenc_helpers.exercises import exercise, on_test, predict, recomputed, share, swapped
+from autoenc_helpers.exercises import (as_number, dataset_psnr, exercise, on_test, predict,
+                                       recomputed, swapped)
 
 _ON_TEST = on_test(x_val_u8="x_test_u8", y_val="y_test")
 
@@ -18,7 +16,7 @@ def _codes(encoder, images) -> np.ndarray:
 
 
 def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="cosine"):
-    share(value, "your precision@10")
+    as_number(value, "your precision@10", share=True)
     index = NearestNeighbors(n_neighbors=K, metric=metric).fit(_codes(encoder, gallery_u8))
     _, neighbours = index.kneighbors(_codes(encoder, x_val_u8))
     return float(np.mean(np.asarray(gallery_y)[neighbours] == np.asarray(y_val)[:, None]))
@@ -40,7 +38,7 @@ def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
 
 
 def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed):
-    share(value, "your accuracy")
+    as_number(value, "your accuracy", share=True)
     rng, y_train = np.random.default_rng(seed), np.asarray(y_train)  # the draw, recomputed
     idx = np.sort(np.concatenate([rng.choice(np.flatnonzero(y_train == c), 100, replace=False)
                                   for c in np.unique(y_train)]))
@@ -65,16 +63,16 @@ def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications)
 
 
 def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
-    n, x = len(x_val_u8), np.asarray(x_val_u8, np.float32) / 255.0
-    corner = tf.random.stateless_uniform((n, 2), seed=[seed, 3], minval=0, maxval=28 - side + 1,
-                                         dtype=tf.int32).numpy()[:, :, None, None]
-    rows, cols = np.arange(28)[None, :, None], np.arange(28)[None, None, :]
-    masks = ((rows >= corner[:, 0]) & (rows < corner[:, 0] + side) & (cols >= corner[:, 1])
-             & (cols < corner[:, 1] + side)).astype(np.float32)
-    out = predict(inpainter, x * (1 - masks) - masks).reshape(x.shape)
-    return tuple(float(10 * np.log10(1.0 / np.mean(((fill - x) ** 2 * masks).sum(axis=(1, 2))
-                                                   / masks.sum(axis=(1, 2)))))
-                 for fill in (out, np.broadcast_to(mean_image, x.shape)))
+    x = np.asarray(x_val_u8, np.float32) / 255.0
+    corners = tf.random.stateless_uniform((len(x), 2), seed=[seed, 3], minval=0,
+                                          maxval=29 - side, dtype=tf.int32).numpy()
+    top, left = corners.T[:, :, None, None]
+    rows, cols = np.arange(28)[:, None], np.arange(28)
+    masks = ((rows >= top) & (rows < top + side) & (cols >= left)
+             & (cols < left + side)).astype(np.float32)
+    inpainted = predict(inpainter, x * (1 - masks) - masks).reshape(x.shape)
+    return tuple(dataset_psnr(((fill - x) ** 2 * masks).sum(axis=(1, 2)) / masks.sum(axis=(1, 2)))
+                 for fill in (inpainted, np.broadcast_to(mean_image, x.shape)))
 
 
 @exercise(8, 3, "A bigger hole than in training", ("PSNR of the autoencoder",
