@@ -1,5 +1,5 @@
-"""Exercises of lesson 2 (denoising autoencoders); the tasks fix the noisy copies by level and
-seed, so that a check rebuilds the very images the student used."""
+"""Exercises of lesson 2 (denoising; each task fixes its noise level and seed, so a check can
+rebuild the very images the student used)."""
 
 import keras
 

@@ -1,5 +1,4 @@
-"""Exercises of lesson 3 (the latent space on MNIST); ``ood_errors["rot180"]`` holds the errors
-of the first test digits turned by 180 degrees, in order."""
+"""Exercises of lesson 3 (the latent space on MNIST; ``ood_errors["rot180"]``: turned digits)."""
 
 import numpy as np
 from sklearn.manifold import trustworthiness
@@ -20,9 +19,8 @@ def _stricter(_t, _far, _rates, val_errors, test_errors, ood_errors, q=99.9):
               recomputed("that is the 99th percentile; the task asks for the 99.9th.", q=99),
               recomputed("your false-alarm rate is measured on the validation errors, which "
                          "chose the threshold: use the test digits.", test_errors="val_errors")],
-          hint="metrics.percentile_threshold(val_errors, 99.9) gives the threshold; "
-               "metrics.flag_rate(errors, threshold) the share flagged, for test_errors and "
-               "each entry of ood_errors.")
+          hint="metrics.percentile_threshold(val_errors, 99.9), then metrics.flag_rate(errors, "
+               "threshold) for test_errors and for each entry of ood_errors.")
 def stricter_threshold(val_errors, test_errors, ood_errors):
     threshold_999 = metrics.percentile_threshold(val_errors, 99.9)  # validation digits only
     false_alarm_rate = metrics.flag_rate(test_errors, threshold_999)

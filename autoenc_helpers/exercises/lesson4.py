@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 from keras import layers
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from autoenc_helpers import metrics
 from autoenc_helpers.config import get_settings
@@ -16,12 +16,6 @@ def _errors(det, x, kind: str) -> np.ndarray:
     """``(n,)`` error of the detector's network on each beat of ``x`` (scaled as in fit)."""
     diff = predict(det.model_, det.transform_input(x)) - det.transform_input(x)
     return (np.abs(diff) if kind == "mae" else np.square(diff)).mean(axis=1)
-
-
-def _precision_recall(y, errors, t) -> tuple[float, float]:
-    flagged, actual = np.asarray(errors) >= t, np.asarray(y) == 1
-    tp = float(np.sum(flagged & actual))
-    return tp / max(float(flagged.sum()), 1.0), tp / max(float(actual.sum()), 1.0)
 
 
 def _squared(_a, _b, detector, split, part="val"):
@@ -46,7 +40,8 @@ def squared_error_score(detector, split):
 def _percentile(_t, _p, _r, detector, split, pool="normals"):
     errors, y = np.asarray(detector.val_errors_, np.float64), np.asarray(split.y_val)
     t = float(np.percentile(errors if pool == "all" else errors[y == 0], 99))
-    return (t, *_precision_recall(y, errors, t))
+    flagged = errors >= t
+    return t, precision_score(y, flagged, zero_division=0.0), recall_score(y, flagged)
 
 
 @exercise(4, 2, "A 99th-percentile threshold", ("threshold", "precision", "recall"),
@@ -75,8 +70,8 @@ def _tutorial(det, _auc, _f1, detector, split):
         expect(getattr(det, name) == want, f"use {name}={want!r}, as the tutorial does.")
     expect(det.val_errors_ is None, "fit it on x_train_normal only (no early stopping).")
     errors = _errors(det, split.x_val, det.error)
-    p, r = _precision_recall(split.y_val, errors, det.threshold_)
-    return None, float(roc_auc_score(split.y_val, errors)), 2 * p * r / (p + r) if p + r else 0.0
+    f1 = f1_score(split.y_val, errors >= det.threshold_, zero_division=0.0)
+    return None, float(roc_auc_score(split.y_val, errors)), float(f1)
 
 
 @exercise(4, 3, "The tutorial's recipe, on the validation set",
@@ -86,9 +81,11 @@ def _tutorial(det, _auc, _f1, detector, split):
                "), batch_size=512, learning_rate=1e-3) with Dense layers 32, 16, 8, 16, 32.")
 def tutorial_recipe(split, x_train_normal, ReconstructionAnomalyDetector):
     def build_tutorial(n_features):  # the TensorFlow tutorial's autoencoder
-        return keras.Sequential([keras.Input((n_features,))]
-                                + [layers.Dense(u, activation="relu") for u in (32, 16, 8, 16, 32)]
-                                + [layers.Dense(n_features, activation="sigmoid")])
+        return keras.Sequential([
+            keras.Input((n_features,)),
+            layers.Dense(32, activation="relu"), layers.Dense(16, activation="relu"),
+            layers.Dense(8, activation="relu"), layers.Dense(16, activation="relu"),
+            layers.Dense(32, activation="relu"), layers.Dense(n_features, activation="sigmoid")])
 
     tutorial = ReconstructionAnomalyDetector(build_tutorial, threshold="mean_std",
                                              epochs=get_settings().epochs(20), batch_size=512,

@@ -1,5 +1,4 @@
-"""Exercises of lesson 5 (sequence autoencoders); ``x_train``, ``x_val``, ``x_test`` are
-``(n, LENGTH, 1)`` series, ``split``'s labels their families."""
+"""Exercises of lesson 5 (sequence autoencoders on ``(n, LENGTH, 1)`` series)."""
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression

@@ -1,5 +1,4 @@
-"""Exercises of lesson 6 (regularised autoencoders); ``train_penalised(model_class, weight,
-**options)`` returns ``(model, encoder, history)``."""
+"""Exercises of lesson 6 (regularised autoencoders; ``train_penalised`` gives a model, ...)."""
 
 import numpy as np
 

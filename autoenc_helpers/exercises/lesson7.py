@@ -1,5 +1,4 @@
-"""Exercises of lesson 7 (variational autoencoders); ``x_val`` holds floats in {0, 1},
-``x_fashion_val_u8`` the out-of-distribution validation set."""
+"""Exercises of lesson 7 (variational autoencoders; ``x_val`` holds floats in {0, 1})."""
 
 import keras
 import numpy as np
@@ -56,8 +55,7 @@ _SPLIT = Mistake("the total is right but not the split: keep one entry per code 
           answer="(KL per dimension (LATENT,), number of dimensions above 0.1 nats)", atol=1e-4,
           mistakes=[scaled("that is the sum over images: average over the validation digits.",
                            lambda o: len(o["x_val"])), _SPLIT],
-          advice="Average the KL term over the validation digits, per dimension; count those "
-                 "above 0.1 nats.",
+          advice="Average the KL term per dimension over x_val; count those above 0.1 nats.",
           hint="mean, log_var = vae.encoder.predict(x_val); average 0.5 * (mean**2 + exp(log_var)"
                " - 1 - log_var) over images (axis=0), without summing over dimensions.")
 def active_units(x_val, vae):

@@ -24,8 +24,7 @@ def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="c
 
 @exercise(8, 1, "Search with the cosine distance", ("precision@10",), _cosine, atol=1e-4,
           mistakes=[recomputed("that is the precision with the Euclidean distance: pass "
-                               "metric=\"cosine\" to NearestNeighbors.", metric="euclidean"),
-                    _ON_TEST],
+                               "metric=\"cosine\".", metric="euclidean"), _ON_TEST],
           hint="NearestNeighbors(n_neighbors=K, metric=\"cosine\") on the codes of gallery_u8; "
                "metrics.precision_at_k(y_val, gallery_y[neighbours of x_val_u8's codes]).")
 def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
