@@ -1,39 +1,30 @@
-"""Exercises that check themselves, as in Kaggle Learn: a notebook binds them once, by name, to
-the objects they need (``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``); then ``exN.hint()``,
-``exN.solution()`` (the real source), ``exN.solve()``, ``exN.check(answer)`` (a clear pass or
-reason, never a traceback, never a pass for an empty or wrong answer; in quick mode,
-``AUTOENC_QUICK=1``, ``None`` checks the stored solution and raises :class:`SolutionFailedError`
-if it fails) and ``exN.evaluate(answer)`` (the :class:`CheckResult`).
+"""Exercises that check themselves, as in Kaggle Learn. A notebook binds them once, by name, to
+the objects they need (``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``); then
+``exN.hint()``, ``exN.solution()`` (the real source), ``exN.solve()``, ``exN.check(answer)`` (a
+clear pass or reason, never a traceback) and ``exN.evaluate(answer)`` (the :class:`CheckResult`).
+In quick mode (``AUTOENC_QUICK=1``) ``check(None)`` checks the stored solution and raises
+:class:`SolutionFailedError` if it fails.
 
-An exercise is declarative: ``@exercise(lesson, number, title, parts, expected, hint,
-mistakes=...)`` above its solution, whose parameters are named like the notebook's objects
-(lesson helpers such as ``noise`` too: ``exercises/`` imports only the shared layers, and draws
-only through ``plots``). ``expected(*parts, **objects)`` checks what was built (:func:`expect`)
-and returns each part's value recomputed independently (NumPy, scikit-learn, direct Keras calls,
+To add an exercise to lesson N, in ``exercises/lessonN.py`` put ``@exercise(N, number, title,
+parts, expected, hint, mistakes=[...])`` above its solution, whose parameters are named like the
+notebook's objects. ``expected(*parts, **objects)`` checks what was built (:func:`expect`) and
+returns each part's value recomputed independently (NumPy, scikit-learn, direct Keras calls,
 never the solution's code; ``None``: not compared) within ``rel``/``atol``. ``mistakes`` come
-from the one catalogue below; :meth:`Exercise.check` is the one checker.
-
->>> ex = Exercise(0, 1, "Mean", "the mean", ("mean",), lambda m, xs: float(np.mean(xs)),
-...               "np.mean", lambda xs: float(np.mean(xs)))
->>> print(BoundExercise(ex, {"xs": [1, 2]}).evaluate(2.0))
-Not yet: your mean is 2, but recomputing it gives 1.5. Compute it with code (do not type it in).
+from the catalogue below (:func:`swapped`, :func:`recomputed`, :func:`on_test`, ...).
+``exercises/`` imports only the shared layers and draws only through ``plots``.
 """
 
-from __future__ import annotations
-
-import importlib
-import re
+import importlib.util
 import inspect
-import logging
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import keras
 import numpy as np
-
 
 
 class Incorrect(Exception):
@@ -52,27 +43,18 @@ class CheckResult:
     message: str
     answered: bool = True
 
-    def __bool__(self) -> bool:
-        return self.passed
-
     def __str__(self) -> str:
-        if not self.answered:
-            return f"Not answered yet: {self.message}"
-        return f"{'Correct' if self.passed else 'Not yet'}: {self.message}"
-
-
-# --------------------------------------------------------------------------- the catalogue
+        verdict = "Correct" if self.passed else "Not yet" if self.answered else "Not answered yet"
+        return f"{verdict}: {self.message}"
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A common wrong answer: ``variant(case)`` gives the parts it produces (``{index:
-    value}``, or ``None`` where it does not apply) from ``case.want``, ``case.got``,
-    ``case.objects`` and ``case.recompute(**overrides)``; ``message`` says what went wrong."""
+    """A common wrong answer: ``variant(case)`` gives the parts it produces ``{index: value}``."""
 
     message: str
     variant: Callable[[Any], Mapping[int, Any] | None]
-    uses: tuple[str, ...] = ()  # optional notebook objects it may name
+    uses: tuple[str, ...] = ()
 
 
 def swapped(i: int = 0, j: int = 1) -> Mistake:
@@ -82,45 +64,33 @@ def swapped(i: int = 0, j: int = 1) -> Mistake:
 
 
 def recomputed(message: str, **overrides: Any) -> Mistake:
-    """The expected answer recomputed with other settings (``q=99``, ``side=12``); a string
-    naming a bound object stands for that object (``x_val="x_test_u8"``)."""
-    def variant(c: SimpleNamespace) -> dict[int, Any] | None:
-        ov = {k: c.objects.get(v) if isinstance(v, str) and v in c.names else v
-              for k, v in overrides.items()}
-        return None if any(v is None for v in ov.values()) else dict(enumerate(c.recompute(**ov)))
+    """The answer recomputed with other settings (``q=99``, bound names: ``x_val="x_test"``)."""
+    def variant(c: SimpleNamespace) -> dict[int, Any]:
+        ov = {k: c.objects.get(v, v) if isinstance(v, str) else v for k, v in overrides.items()}
+        return dict(enumerate(c.recompute(**ov)))
     return Mistake(message, variant, tuple(v for v in overrides.values() if isinstance(v, str)))
 
 
 def on_test(**overrides: Any) -> Mistake:
-    """Measured on the test set: ``on_test(x_val="x_test_u8")``, ``on_test(part="test")``;
-    skipped where a named test object is not bound."""
+    """Measured on the test set: ``on_test(x_val="x_test_u8")``, ``on_test(part="test")``."""
     return recomputed("these numbers are measured on the TEST set: choices and exercises use "
                       "the validation data; the test set is kept for the final report.",
                       **overrides)
 
 
 def scaled(message: str, factor: Callable[[Mapping[str, Any]], float] | float) -> Mistake:
-    """Every float or array part multiplied by ``factor`` (percent, a sum for a mean)."""
+    """Every float or array part times ``factor`` (a number, or a function of the objects)."""
     return Mistake(message, lambda c: {
         i: w * (factor(c.objects) if callable(factor) else factor)
         for i, w in enumerate(c.want) if isinstance(w, (float, np.ndarray))})
 
 
-#: An ROC AUC of 1 - the right one: the positive class or the score's direction flipped.
 ONE_MINUS_AUC = Mistake("your ROC AUC is 1 minus the right one: the unusual class (label 1) is "
-                        "the positive class and a higher score means more unusual; pass the "
-                        "labels and scores as they are.", lambda c: {
+                        "the positive class and a higher score means more unusual.", lambda c: {
                             i: 1.0 - w for i, w in enumerate(c.want) if isinstance(w, float)})
-#: A share given in percent.
 PERCENT = scaled("give rates as fractions in [0, 1], not in percent.", 100.0)
-#: The PSNR of each image averaged, instead of the PSNR of the mean MSE.
 PER_IMAGE_PSNR = recomputed("you averaged the PSNR of each image; the lesson converts the mean "
                             "MSE over the data set: metrics.psnr(errors.mean()).", per_image=True)
-#: A wrong training budget is told by :func:`fresh_like`; a wrong shape or range by
-#: :func:`as_array`, :func:`as_number` and :func:`share`.
-
-
-# --------------------------------------------------------------------------- shared helpers
 
 
 def expect(condition: Any, message: str) -> None:
@@ -137,40 +107,29 @@ def _describe(x: Any) -> str:
 def _unpack(answer: Any, names: Sequence[str]) -> tuple:
     if len(names) == 1:
         return (answer,)
-    expected = "(" + ", ".join(names) + ")"
-    expect(isinstance(answer, (tuple, list)), f"expected a tuple {expected}, got "
-           f"{_describe(answer)}.")
-    expect(len(answer) == len(names), f"expected a tuple of {len(names)} items {expected}, "
-           f"got {len(answer)} items.")
+    n = len(answer) if isinstance(answer, (tuple, list)) else None
+    expect(n == len(names), f"expected a tuple of {len(names)} items ({', '.join(names)}), got "
+           + (f"{n} items." if n is not None else f"{_describe(answer)}."))
     return tuple(answer)
 
 
-def as_number(x: Any, what: str) -> float:
-    """``x`` as a finite float (a scalar or size-1 array), else :class:`Incorrect`."""
-    try:
-        arr = None if isinstance(x, (bool, str, bytes, dict)) or x is None else np.asarray(x)
-    except Exception:  # noqa: BLE001 (anything unconvertible is a wrong answer)
-        arr = None
+def as_number(x: Any, what: str, share: bool = False) -> float:
+    """``x`` as a finite float (in [0, 1] if ``share``), else :class:`Incorrect`."""
+    numeric = x is not None and not isinstance(x, (bool, str, bytes, dict))
+    arr = np.asarray(x) if numeric else None
     expect(arr is not None and np.issubdtype(arr.dtype, np.number),
            f"{what} should be a number, got {_describe(x)}.")
     expect(arr.size == 1, f"{what} should be a single number, got {_describe(x)}; did you "
            "forget to take the mean?")
     value = float(arr.reshape(()))
     expect(math.isfinite(value), f"{what} is {value}, not a finite number.")
-    return value
-
-
-def share(x: Any, what: str) -> float:
-    """``x`` as a number in [0, 1] (a rate, a precision), else :class:`Incorrect`."""
-    value = as_number(x, what)
-    expect(0.0 <= value <= 1.0, f"{what} is a share, in [0, 1]; got {value:.4g}.")
+    expect(not share or 0 <= value <= 1, f"{what} is a share, in [0, 1]; got {value:.4g}.")
     return value
 
 
 def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
              allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a finite numeric array of ``shape`` (``None``: any size), else
-    :class:`Incorrect`; empty arrays fail unless ``allow_empty``."""
+    """``x`` as a finite array of ``shape`` (``None``: any length), else :class:`Incorrect`."""
     expect(x is not None and not isinstance(x, (str, bytes, dict)),
            f"{what} should be an array, got {_describe(x)}.")
     arr = np.asarray(x)
@@ -186,8 +145,6 @@ def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
 
 def as_model(x: Any, what: str = "the model") -> Any:
     """``x`` if it is a Keras model, else :class:`Incorrect`."""
-    import keras
-
     expect(isinstance(x, keras.Model), f"{what} should be a Keras model, got {_describe(x)}.")
     return x
 
@@ -212,28 +169,22 @@ def training_steps(model: Any) -> int:
 def loss_name(model: Any) -> str:
     """The name of a compiled model's loss: ``"binary_crossentropy"``, ``"mse"``, ..."""
     loss = getattr(model, "loss", None)
-    if loss is None or isinstance(loss, str):
-        return loss or ""
-    return str(getattr(getattr(loss, "fn", None), "__name__", None)
-               or getattr(loss, "name", None) or type(loss).__name__)
+    return loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", ""))
 
 
 def predict(model: Any, x: Any, batch_size: int = 500, output: int = 0) -> np.ndarray:
-    """``model``'s float32 outputs for ``x`` (uint8 scaled to [0, 1]) by direct calls in
-    batches (no ``tf.function`` traced); of several outputs, number ``output``. ``model`` may
-    be a plain function of a batch."""
+    """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``."""
     x = np.asarray(x)
     x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
     out = []
     for i in range(0, len(x), batch_size):
-        b = x[i:i + batch_size]
-        y = model(b, training=False) if hasattr(model, "trainable_weights") else model(b)
+        y = model(x[i:i + batch_size])
         out.append(np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32))
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+    return np.concatenate(out)
 
 
 def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
-    """``(n,)`` mean squared error of each image against ``clean`` (uint8 scaled here, once)."""
+    """``(n,)`` mean squared error of each image against ``clean`` (uint8 scaled here)."""
     clean = np.asarray(clean)
     clean = clean.astype(np.float32) / 255 if clean.dtype == np.uint8 else clean
     diff = np.asarray(outputs, np.float32) - clean.astype(np.float32)
@@ -241,24 +192,14 @@ def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
 
 
 def dataset_psnr(errors: Any, per_image: bool = False) -> float:
-    """PSNR in dB (pixels in [0, 1]) of the mean of per-image MSEs ``(n,)``; ``per_image=True``
-    averages each image's PSNR instead (the :data:`PER_IMAGE_PSNR` mistake)."""
+    """PSNR in dB of the mean of per-image MSEs ``(n,)`` (or, ``per_image``, the mean PSNR)."""
     errors = np.asarray(errors, np.float64)
-    if per_image:
-        return float(np.mean(10 * np.log10(1.0 / np.maximum(errors, 1e-12))))
-    return float(10 * np.log10(1.0 / np.mean(errors)))
+    return float(np.mean(-10 * np.log10(np.maximum(errors, 1e-12))) if per_image
+                 else -10 * np.log10(np.mean(errors)))
 
 
-def auc(y: Any, scores: Any) -> float:
-    """ROC AUC of ``scores`` ``(n,)`` for labels ``y`` ``(n,)`` (1 = positive), scikit-learn's."""
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, scores))
-
-
-def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> int:
-    """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget
-    (the wrong-budget mistake); returns its steps."""
+def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> None:
+    """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget."""
     expect(as_model(model) is not ref, f"that is {what}: build and train a new model.")
     expect(not same_size or model.count_params() == ref.count_params(),
            f"the model has {model.count_params():,} parameters, {what} {ref.count_params():,}: "
@@ -267,22 +208,19 @@ def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> int:
     expect(n > 0, "the model has not been trained yet: compile and fit it.")
     expect(n == n_ref, f"the model took {n} training steps, {what} {n_ref}: train it for the "
            "same epochs and batches, so that the comparison is fair (one budget).")
-    return n
-
-
-# --------------------------------------------------------------------------- the checker
 
 
 def _call(fn: Callable[..., Any], objects: Mapping[str, Any], *args: Any) -> Any:
-    params = list(inspect.signature(fn).parameters.values())[len(args):]
-    return fn(*args, **{p.name: objects[p.name] for p in params if p.name in objects})
+    params = list(inspect.signature(fn).parameters)[len(args):]
+    return fn(*args, **{name: objects[name] for name in params if name in objects})
 
 
 def _close(got: Any, want: Any, rel: float, atol: float, what: str) -> bool:
-    if isinstance(want, (set, str)):
-        return (want == (got if isinstance(got, set) else set(np.asarray(got).reshape(-1)
-                                                              .tolist()))) if isinstance(
-            want, set) else got == want
+    """Whether ``got`` matches ``want`` (a number, array, dict, set or string)."""
+    if isinstance(want, str):
+        return got == want
+    if isinstance(want, set):
+        return want == (got if isinstance(got, set) else set(np.asarray(got).ravel().tolist()))
     if isinstance(want, dict):
         expect(isinstance(got, dict), f"{what} should be a dict, got {_describe(got)}.")
         missing = sorted(set(want) - set(got))
@@ -296,9 +234,7 @@ def _close(got: Any, want: Any, rel: float, atol: float, what: str) -> bool:
 def _shown(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.4g}"
-    return f"shape {value.shape}" if isinstance(value, np.ndarray) else str(value)
+    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
 @dataclass(frozen=True)
@@ -322,12 +258,10 @@ class Exercise:
     @property
     def needs(self) -> dict[str, bool]:
         """Notebook objects used, each ``True`` when it must be bound (no default)."""
-        out: dict[str, bool] = {}
+        out = {name: False for m in self.mistakes for name in m.uses}
         for fn, skip in ((self.solution, 0), (self.expected, len(self.parts))):
             for p in list(inspect.signature(fn).parameters.values())[skip:]:
-                out[p.name] = out.get(p.name, False) or p.default is inspect.Parameter.empty
-        for name in (n for m in self.mistakes for n in m.uses):
-            out.setdefault(name, False)
+                out[p.name] = out.get(p.name, False) or p.default is p.empty
         return out
 
     def _want(self, objects: Mapping[str, Any], got: tuple) -> tuple:
@@ -335,19 +269,18 @@ class Exercise:
         return want if isinstance(want, tuple) else (want,)
 
     def check(self, answer: Any, objects: Mapping[str, Any]) -> str:
-        """The one checker: a pass message saying what was verified, or :class:`Incorrect`
-        naming the first wrong part, or the catalogued mistake that explains the answer."""
+        """A pass message, or :class:`Incorrect` naming the mistake or the first wrong part."""
         got = _unpack(answer, self.parts)
         want = self._want(objects, got)
         wrong = [i for i, w in enumerate(want) if w is not None
                  and not _close(got[i], w, self.rel, self.atol, f"your {self.parts[i]}")]
         if not wrong:
-            shown = [f"{self.parts[i]} {_shown(w)}" for i, w in enumerate(want) if w is not None
-                     and not isinstance(w, (set, np.ndarray))]
+            shown = [f"{self.parts[i]} {_shown(w)}" for i, w in enumerate(want)
+                     if w is not None and not isinstance(w, (set, np.ndarray))]
             return (self.passed.format(*want, **objects) + " " if self.passed else "") + (
                 "Recomputed independently: " + ", ".join(shown) + "." if shown
                 else "Every test of the task passed.")
-        case = SimpleNamespace(want=want, got=got, objects=objects, names=set(objects),
+        case = SimpleNamespace(want=want, got=got, objects=objects,
                                recompute=lambda **ov: self._want({**objects, **ov}, got))
         for mistake in self.mistakes:
             try:
@@ -373,12 +306,7 @@ _REGISTRY: dict[tuple[int, int], Exercise] = {}
 def exercise(lesson: int, number: int, title: str, parts: Sequence[str],
              expected: Callable[..., Any], hint: str, answer: str = "",
              mistakes: Sequence[Mistake] = (), **options: Any) -> Callable:
-    """Decorate a solution to register it as exercise ``number`` of ``lesson``; ``answer``
-    describes the answer (default: the parts), ``options`` are ``passed`` (a note before
-    the recomputed values), ``advice`` (after a wrong value), ``rel`` and ``atol``."""
-    if len(inspect.signature(expected).parameters) < len(parts):
-        raise ValueError("expected must take every part of the answer first.")
-
+    """Register the solution below; ``options``: ``passed``, ``advice``, ``rel``, ``atol``."""
     def register(solution: Callable[..., Any]) -> Callable[..., Any]:
         text = answer or ("(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0])
         _REGISTRY[(lesson, number)] = Exercise(lesson, number, title, text, tuple(parts),
@@ -391,34 +319,20 @@ def exercise(lesson: int, number: int, title: str, parts: Sequence[str],
 def registered(lesson_number: int) -> list[Exercise]:
     """The exercises of one lesson, in order (importing its module if needed)."""
     name = f"{__name__}.lesson{int(lesson_number)}"
-    try:
+    if importlib.util.find_spec(name):
         importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
     return [_REGISTRY[k] for k in sorted(_REGISTRY) if k[0] == lesson_number]
 
 
-# --------------------------------------------------------------------------- bound exercises
-
-
-@dataclass
 class BoundExercise:
     """An :class:`Exercise` bound to the notebook objects it needs."""
 
-    exercise: Exercise
-    objects: dict[str, Any] = field(repr=False)
-    last_result: CheckResult | None = field(default=None, repr=False)
-
-    @property
-    def name(self) -> str:
-        """``ex1``, ``ex2``, ..."""
-        return f"ex{self.exercise.number}"
-
-    @property
-    def title(self) -> str:
-        """The exercise's title."""
-        return self.exercise.title
+    def __init__(self, exercise: Exercise, objects: Mapping[str, Any]) -> None:
+        self.exercise = exercise
+        self.objects = dict(objects)
+        self.name = f"ex{exercise.number}"
+        self.title = exercise.title
+        self.last_result: CheckResult | None = None
 
     def hint(self) -> None:
         """Print the hint."""
@@ -431,19 +345,11 @@ class BoundExercise:
         print(f"Solution of {self.name} ({self.title}); run it with `answer = {self.name}"
               f".solve()`. It returns {self.exercise.answer}.")
         source = inspect.getsource(self.exercise.solution)
-        found = re.search(r"^def ", source, re.M)  # without the @exercise(...) above it
-        display(Code(source[found.start() if found else 0:], language="python"))
+        display(Code(source[source.find("\ndef ") + 1:], language="python"))  # no @exercise
 
     def solve(self) -> Any:
-        """Run the stored solution on the bound objects (TensorFlow's retracing warnings muted)
-        and return its answer."""
-        tf_logger = logging.getLogger("tensorflow")
-        level = tf_logger.level
-        tf_logger.setLevel(max(level, logging.ERROR))
-        try:
-            return _call(self.exercise.solution, self.objects)
-        finally:
-            tf_logger.setLevel(level)
+        """Run the stored solution on the bound objects and return its answer."""
+        return _call(self.exercise.solution, self.objects)
 
     def evaluate(self, answer: Any) -> CheckResult:
         """Check ``answer`` without printing; never raises for a wrong answer."""
@@ -459,8 +365,7 @@ class BoundExercise:
                                f"({type(exc).__name__}: {exc}). Expected {self.exercise.answer}.")
 
     def check(self, answer: Any) -> None:
-        """Check ``answer`` and print the verdict; in quick mode ``None`` checks the stored
-        solution and raises :class:`SolutionFailedError` if it fails."""
+        """Check ``answer`` and print the verdict (quick mode: ``None`` checks the solution)."""
         from autoenc_helpers.config import get_settings
 
         quick = answer is None and get_settings().quick
@@ -472,13 +377,9 @@ class BoundExercise:
             raise SolutionFailedError(f"lesson {self.exercise.lesson}, {self.name}: the stored "
                                       f"solution fails its check: {self.last_result.message}")
 
-    def __repr__(self) -> str:
-        return f"<{self.name}, lesson {self.exercise.lesson}: {self.title}>"
-
 
 class LessonExercises(tuple):
-    """The bound exercises of one lesson: unpack it (``ex1, ex2 = ...``), index it by exercise
-    number (``ex[1]``) or use attributes (``ex.ex1``)."""
+    """A lesson's bound exercises: ``ex1, ex2 = ...``, ``ex[1]`` or ``ex.ex1``."""
 
     def __getitem__(self, number: int) -> BoundExercise:
         if not isinstance(number, int) or not 1 <= number <= len(self):
@@ -492,9 +393,7 @@ class LessonExercises(tuple):
 
 
 def lesson(number: int, **objects: Any) -> LessonExercises:
-    """The exercises of lesson ``number`` bound to the notebook ``objects`` they use, by name;
-    unpack as ``ex1, ex2, ... = exercises.lesson(...)``. Raises ``ValueError`` naming any
-    missing object, warns about unused ones."""
+    """Lesson ``number``'s exercises bound to the notebook ``objects`` they use, by name."""
     exercises = registered(number)
     if not exercises:
         raise ValueError(f"no exercises registered for lesson {number}.")
@@ -508,4 +407,4 @@ def lesson(number: int, **objects: Any) -> LessonExercises:
                          + ", ".join(f"{n}={n}" for n in missing))
     if unused := sorted(set(objects) - set(needs)):
         warnings.warn(f"exercises.lesson({number}): no exercise uses {unused}.", stacklevel=2)
-    return LessonExercises(BoundExercise(ex, dict(objects)) for ex in exercises)
+    return LessonExercises(BoundExercise(ex, objects) for ex in exercises)

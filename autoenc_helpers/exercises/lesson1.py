@@ -1,7 +1,4 @@
-"""Exercises of lesson 1 (a dense autoencoder on Fashion-MNIST); bound to ``train_ds``, ``x_val``,
-``y_val``, ``mse``, ``autoencoder``, ``LATENT``, ``EPOCHS`` and ``x_test_u8`` (optional)."""
-
-from __future__ import annotations
+"""Exercises of lesson 1 (a dense autoencoder on Fashion-MNIST)."""
 
 import keras
 import numpy as np
@@ -13,33 +10,32 @@ from autoenc_helpers.exercises import (as_array, as_model, dense_widths, exercis
 
 def _narrow(model, _, x_val, autoencoder, LATENT):
     expect(model is not autoencoder, "that is the main (512-wide) model: build a new one.")
-    widths, want = dense_widths(as_model(model)), [256, LATENT, 256, np.prod(x_val.shape[1:])]
-    expect(widths == want, f"its Dense layers have {widths} units; expected {want}: one hidden "
-           f"layer of 256 units on each side of a code of LATENT = {LATENT}.")
+    widths = dense_widths(as_model(model))
+    want = [256, LATENT, 256, int(np.prod(x_val.shape[1:]))]
+    expect(widths == want, f"its Dense layers have {widths} units; expected {want}.")
     fresh_like(model, autoencoder, "the main model", same_size=False)
     return None, float(per_image_mse(predict(model, x_val), x_val).mean())
 
 
 @exercise(1, 1, "A narrower hidden layer", ("model", "validation MSE"), _narrow,
-          mistakes=[on_test(x_val="x_test_u8")], passed="256 → {LATENT} → 256, trained like the "
-          "main model.",
-          hint="Call models.dense_autoencoder with hidden=(256,), compile and fit it exactly like"
-               " the main model (same optimiser, loss, train_ds and EPOCHS), then measure "
-               "mse(model, x_val).")
+          mistakes=[on_test(x_val="x_test_u8")], passed="256 → {LATENT} → 256, trained like "
+          "the main model.", hint="models.dense_autoencoder(..., hidden=(256,)); compile and fit "
+          "it like the main model (optimiser, loss, train_ds, EPOCHS); then mse(model, x_val).")
 def narrow_hidden_layer(train_ds, x_val, mse, LATENT, EPOCHS):
     narrow, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(256,))
     narrow.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse", steps_per_execution=16)
     narrow.fit(train_ds, epochs=EPOCHS, verbose=0)
-    print(f"hidden (256,): {narrow.count_params():,} parameters, MSE {mse(narrow, x_val):.4f}")
-    return narrow, mse(narrow, x_val)
+    val_mse = mse(narrow, x_val)
+    print(f"hidden (256,): {narrow.count_params():,} parameters, MSE {val_mse:.4f}")
+    return narrow, val_mse
 
 
 def _bce(model, _, x_val, autoencoder):
     expect(model is not autoencoder, "this is the model already trained with MSE: recompiling "
-           "it would give cross-entropy extra epochs on top of MSE's. Build a fresh model.")
+           "it would give cross-entropy extra epochs. Build a fresh model.")
     loss = loss_name(as_model(model)).lower()
-    expect("binary_crossentropy" in loss or loss in ("bce", "binarycrossentropy"), f"the model "
-           f"was compiled with loss {loss or 'None'!r}; use loss=\"binary_crossentropy\".")
+    expect(loss.replace("_", "") in ("binarycrossentropy", "bce"), f"the model was compiled "
+           f"with loss {loss or 'None'!r}; use loss=\"binary_crossentropy\".")
     expect(dense_widths(model) == dense_widths(autoencoder), "use the main model's "
            "architecture, so that only the loss differs.")
     fresh_like(model, autoencoder, "the main model")
@@ -47,33 +43,28 @@ def _bce(model, _, x_val, autoencoder):
 
 
 @exercise(1, 2, "Cross-entropy for the same budget", ("model", "validation MSE"), _bce,
-          mistakes=[on_test(x_val="x_test_u8")], passed="A fresh model like the main one, "
-          "trained with cross-entropy for the same budget.",
-          hint="Build a NEW model with models.dense_autoencoder (same arguments as the main one),"
-               " compile it with loss=\"binary_crossentropy\", fit it for EPOCHS epochs, and "
-               "compare mse(model, x_val) with the main model's: the two losses are on "
-               "different scales, the MSE is not.")
+          mistakes=[on_test(x_val="x_test_u8")], passed="A fresh model, cross-entropy, the "
+          "same budget.", hint="Build a NEW model like the main one with loss=\"binary_"
+          "crossentropy\", fit it for EPOCHS and compare mse(model, x_val) with the main one's.")
 def cross_entropy_same_budget(train_ds, x_val, y_val, mse, autoencoder, LATENT, EPOCHS):
-    # a FRESH model (new weights), same architecture, same epochs: only the loss differs
     bce_ae, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(512,))
     bce_ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy",
                    steps_per_execution=16)
     bce_ae.fit(train_ds, epochs=EPOCHS, verbose=0)
     val_mse = mse(bce_ae, x_val)  # compare the models by MSE, not by their losses
     print(f"validation MSE: MSE loss {mse(autoencoder, x_val):.4f}, cross-entropy {val_mse:.4f}")
-    examples = x_val[[int(np.flatnonzero(y_val == c)[0]) for c in range(10)]]
+    examples = x_val[[np.flatnonzero(y_val == c)[0] for c in range(10)]]
     plots.show_image_rows({"original": examples,
                            "MSE loss": autoencoder.predict(examples, verbose=0),
                            "cross-entropy": bce_ae.predict(examples, verbose=0)},
-                          col_titles=data.FASHION_CLASSES,
-                          title="Validation images: two losses, same budget")
+                          col_titles=data.FASHION_CLASSES, title="Two losses, same budget")
     return bce_ae, val_mse
 
 
 def _codes(encoder, codes, x_val):
     expect(as_model(encoder, "the encoder").output_shape[1:] == (2,), "the encoder outputs "
            f"codes of shape {encoder.output_shape[1:]}, expected (2,): use latent_dim=2.")
-    expect(float(as_array(codes, "the codes", shape=(len(x_val), 2)).std()) > 0,
+    expect(as_array(codes, "the codes", shape=(len(x_val), 2)).std() > 0,
            "all codes are equal: has the model been trained?")
     return None, predict(encoder, x_val).astype(np.float64)
 
@@ -81,8 +72,7 @@ def _codes(encoder, codes, x_val):
 @exercise(1, 3, "A 2-d code you can draw", ("encoder", "codes of x_val"), _codes, atol=1e-4,
           advice="They are not the encoder's codes of x_val (in its order): encoder.predict.",
           hint="models.dense_autoencoder(..., latent_dim=2) returns (autoencoder, encoder, "
-               "decoder): train the autoencoder, then encoder.predict(x_val) gives one (z1, z2)"
-               " per image; plots.plot_map draws them coloured by y_val.")
+               "decoder): train it, then encoder.predict(x_val); plots.plot_map draws them.")
 def two_d_codes(train_ds, x_val, y_val, EPOCHS):
     ae2, enc2, _ = models.dense_autoencoder((28, 28), latent_dim=2, hidden=(512,))
     ae2.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse", steps_per_execution=16)

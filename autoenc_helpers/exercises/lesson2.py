@@ -1,35 +1,28 @@
-"""Exercises of lesson 2 (denoising autoencoders); bound to ``denoiser``, ``x_train``, ``x_val``,
-``x_val_noisy``, ``EPOCHS``, ``BATCH_SIZE`` and the ``noise`` module. The tasks fix the noisy
-copies by level and seed, so that a check rebuilds the very images the student used."""
-
-from __future__ import annotations
+"""Exercises of lesson 2 (denoising; each task fixes its noise level and seed, so a check can
+rebuild the very images the student used)."""
 
 import keras
 
 from autoenc_helpers import data, metrics
-from autoenc_helpers.exercises import (PER_IMAGE_PSNR, exercise, expect, fresh_like, loss_name,
-                                       per_image_mse, predict, dataset_psnr, recomputed, swapped)
+from autoenc_helpers.exercises import (PER_IMAGE_PSNR, dataset_psnr, exercise, expect,
+                                       fresh_like, loss_name, per_image_mse, predict, recomputed,
+                                       swapped)
 
-_CLEAN = ("that is the PSNR on the CLEAN validation images: feed the model the noisy ones and "
-          "compare its output with the clean x_val.")
+_CLEAN = "that is the PSNR on the CLEAN validation images: feed the model the noisy ones."
 
 
-def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
+def _mixture(model, _, x_val, denoiser, noise, per_image=False):
     fresh_like(model, denoiser, "the lesson's denoiser")
     x_noisy = noise.add_noise(x_val, noise.Noise("gaussian", 0.4), seed=20)
-    errors = per_image_mse(predict(scored or model, x_noisy), x_val)
-    return None, dataset_psnr(errors, per_image)
+    return None, dataset_psnr(per_image_mse(predict(model, x_noisy), x_val), per_image)
 
 
 @exercise(2, 1, "Train on a mixture of noises", ("model", "validation PSNR at gaussian 0.4"),
-          _mixture, mistakes=[PER_IMAGE_PSNR, recomputed("that is the PSNR of the lesson's "
-                                                         "denoiser.", scored="denoiser")],
-          advice="Score it on noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.4), seed=20).",
-          passed="A fresh model like the denoiser, trained for the same budget.",
-          hint="noise.make_corrupt accepts a list of noise.Noise; give it to "
-               "data.autoencoder_dataset(x_train, ..., corrupt=...). keras.models.clone_model("
-               "denoiser) gives the same architecture with fresh weights; train it like the "
-               "denoiser, then score it with noise.denoising_errors and metrics.psnr.")
+          _mixture, mistakes=[PER_IMAGE_PSNR], passed="A fresh model like the denoiser, trained "
+          "for the same budget.", advice="Score it on noise.add_noise(x_val, noise.Noise("
+          "\"gaussian\", 0.4), seed=20).",
+          hint="Train keras.models.clone_model(denoiser) like the denoiser on data.autoencoder_"
+               "dataset(x_train, ..., corrupt=noise.make_corrupt([several noise.Noise])).")
 def noise_mixture(x_train, x_val, denoiser, noise, EPOCHS, BATCH_SIZE):
     mixture = [noise.Noise("gaussian", 0.1), noise.Noise("gaussian", 0.2),
                noise.Noise("gaussian", 0.4), noise.Noise("speckle", 0.4)]
@@ -37,8 +30,7 @@ def noise_mixture(x_train, x_val, denoiser, noise, EPOCHS, BATCH_SIZE):
                                         corrupt=noise.make_corrupt(mixture))
     generalist = keras.models.clone_model(denoiser)  # same architecture, fresh weights
     schedule = keras.optimizers.schedules.CosineDecay(1.5e-3, decay_steps=EPOCHS * len(mixed_ds))
-    generalist.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse",
-                       steps_per_execution=16)
+    generalist.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
     generalist.fit(mixed_ds, epochs=EPOCHS, verbose=0)
     x_val_04 = noise.add_noise(x_val, noise.Noise("gaussian", 0.4), seed=20)
     for name, model in (("lesson's denoiser", denoiser), ("generalist", generalist)):
@@ -50,17 +42,15 @@ def noise_mixture(x_train, x_val, denoiser, noise, EPOCHS, BATCH_SIZE):
 def _gain(_a, _b, x_val, denoiser, noise, per_image=False, denoise_clean=False):
     x_noisy = noise.add_noise(x_val, noise.Noise("gaussian", 0.3), seed=21)
     out = predict(denoiser, x_val if denoise_clean else x_noisy)
-    return (dataset_psnr(per_image_mse(x_noisy, x_val), per_image),
-            dataset_psnr(per_image_mse(out, x_val), per_image))
+    return tuple(dataset_psnr(per_image_mse(x, x_val), per_image) for x in (x_noisy, out))
 
 
 @exercise(2, 2, "What does denoising gain at another noise level?",
           ("PSNR of the noisy input", "PSNR of the denoised images"), _gain, atol=1e-3,
           mistakes=[swapped(), recomputed(_CLEAN, denoise_clean=True), PER_IMAGE_PSNR],
           advice="Use noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.3), seed=21).",
-          hint="noise.denoising_errors(None, noisy, clean) scores the noisy images themselves, "
-               "noise.denoising_errors(denoiser, noisy, clean) the denoiser's output; "
-               "metrics.psnr turns a mean MSE into decibels.")
+          hint="metrics.psnr of the mean of noise.denoising_errors(None, noisy, x_val) (the "
+               "noisy images) and of noise.denoising_errors(denoiser, noisy, x_val).")
 def psnr_gain(x_val, denoiser, noise):
     x_val_03 = noise.add_noise(x_val, noise.Noise("gaussian", 0.3), seed=21)
     psnr_noisy = float(metrics.psnr(noise.denoising_errors(None, x_val_03, x_val).mean()))
@@ -71,24 +61,22 @@ def psnr_gain(x_val, denoiser, noise):
 
 def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
     fresh_like(model, denoiser, "the lesson's denoiser")
-    expect(loss_name(model).lower() in ("mse", "mean_squared_error"), "use loss=\"mse\" as the "
-           f"lesson does, not {loss_name(model) or 'None'!r}.")
-    inputs = x_val_noisy if inputs is None else inputs
-    return None, dataset_psnr(per_image_mse(predict(model, inputs), x_val))
+    expect(loss_name(model).lower() in ("mse", "mean_squared_error"), "use loss=\"mse\".")
+    outputs = predict(model, x_val_noisy if inputs is None else inputs)
+    return None, dataset_psnr(per_image_mse(outputs, x_val))
 
 
 @exercise(2, 3, "Without noise in training", ("model", "PSNR on the noisy validation images"),
           _plain, mistakes=[recomputed(_CLEAN, inputs="x_val")],
-          advice="Feed the plain model x_val_noisy and compare its output with the clean x_val.",
+          advice="Feed the model x_val_noisy and compare its output with the clean x_val.",
           passed="A fresh model like the denoiser, loss MSE, trained for the same budget.",
-          hint="data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2) without "
-               "corrupt= gives (clean, clean) pairs; train keras.models.clone_model(denoiser) "
-               "on them like the denoiser, then score it on x_val_noisy against x_val.")
+          hint="Train keras.models.clone_model(denoiser) like the denoiser on data.autoencoder_"
+               "dataset(x_train, batch_size=BATCH_SIZE, seed=2) (no corrupt=); score it.")
 def plain_autoencoder(x_train, x_val, x_val_noisy, denoiser, noise, EPOCHS, BATCH_SIZE):
-    clean_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2)  # no corrupt
+    clean_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2)  # no noise
     plain = keras.models.clone_model(denoiser)  # same architecture, fresh weights
     schedule = keras.optimizers.schedules.CosineDecay(1.5e-3, decay_steps=EPOCHS * len(clean_ds))
-    plain.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse", steps_per_execution=16)
+    plain.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
     plain.fit(clean_ds, epochs=EPOCHS, verbose=0)
     for name, inputs in (("clean", x_val), ("noisy", x_val_noisy)):
         val_psnr = float(metrics.psnr(noise.denoising_errors(plain, inputs, x_val).mean()))

@@ -1,8 +1,4 @@
-"""Exercises of lesson 3 (the latent space on MNIST); bound to ``val_errors``, ``test_errors``,
-``ood_errors`` (``"rot180"``: the first test digits turned by 180 degrees, in order),
-``threshold``, ``x_test_u8``, ``y_test``, ``z_sub``, ``y_sub``, ``K`` and the ``latent`` module."""
-
-from __future__ import annotations
+"""Exercises of lesson 3 (the latent space on MNIST; ``ood_errors["rot180"]``: turned digits)."""
 
 import numpy as np
 from sklearn.manifold import trustworthiness
@@ -13,8 +9,8 @@ from autoenc_helpers.exercises import PERCENT, as_array, exercise, expect, on_te
 
 def _stricter(_t, _far, _rates, val_errors, test_errors, ood_errors, q=99.9):
     t = float(np.percentile(np.asarray(val_errors, np.float64), q))
-    return t, float(np.mean(test_errors >= t)), {k: float(np.mean(e >= t))
-                                                 for k, e in ood_errors.items()}
+    rates = {kind: float(np.mean(e >= t)) for kind, e in ood_errors.items()}
+    return t, float(np.mean(test_errors >= t)), rates
 
 
 @exercise(3, 1, "A stricter threshold", ("threshold", "false-alarm rate", "flag rates by kind"),
@@ -23,9 +19,8 @@ def _stricter(_t, _far, _rates, val_errors, test_errors, ood_errors, q=99.9):
               recomputed("that is the 99th percentile; the task asks for the 99.9th.", q=99),
               recomputed("your false-alarm rate is measured on the validation errors, which "
                          "chose the threshold: use the test digits.", test_errors="val_errors")],
-          hint="metrics.percentile_threshold(val_errors, 99.9) gives the threshold (validation "
-               "errors only); metrics.flag_rate(errors, threshold) the share flagged, for "
-               "test_errors and for each entry of ood_errors.")
+          hint="metrics.percentile_threshold(val_errors, 99.9), then metrics.flag_rate(errors, "
+               "threshold) for test_errors and for each entry of ood_errors.")
 def stricter_threshold(val_errors, test_errors, ood_errors):
     threshold_999 = metrics.percentile_threshold(val_errors, 99.9)  # validation digits only
     false_alarm_rate = metrics.flag_rate(test_errors, threshold_999)
@@ -39,9 +34,8 @@ def _missed(idx, ood_errors, threshold, flagged=False):
     expect(np.asarray(idx).dtype != bool, "that is a boolean mask; give the indices, e.g. "
            "np.flatnonzero(mask).")
     got = as_array(idx, "your indices", shape=(None,), allow_empty=True)
-    expect(got.size == 0 or (np.all(got == np.round(got)) and 0 <= got.min()
-                             and got.max() < len(errors)), f"indices must lie in "
-           f"[0, {len(errors)}) and be whole numbers: positions in ood_errors[\"rot180\"].")
+    expect(np.all(got == np.round(got)) and np.all((0 <= got) & (got < len(errors))),
+           f"indices must lie in [0, {len(errors)}) and be whole numbers.")
     expect(len(np.unique(got)) == len(got), "some indices appear twice.")
     return set(np.flatnonzero((errors >= threshold) if flagged else (errors < threshold)).tolist())
 
@@ -49,12 +43,10 @@ def _missed(idx, ood_errors, threshold, flagged=False):
 @exercise(3, 2, "Which rotated digits slip through?", ("indices",), _missed,
           answer="the indices (in ood_errors[\"rot180\"]) of the rot180 digits NOT flagged",
           mistakes=[recomputed("these are the rotated digits that WERE flagged; the task asks "
-                               "for those that slip through (error below the threshold).",
-                               flagged=True)],
+                               "for those that slip through.", flagged=True)],
           advice="Some that slip through are missing, or some of yours are flagged.",
-          hint="np.flatnonzero(ood_errors[\"rot180\"] < threshold) gives their positions; the "
-               "rotated images are the first len(...) test digits turned by 180 degrees, and "
-               "y_test gives their labels.")
+          hint="np.flatnonzero(ood_errors[\"rot180\"] < threshold) gives their positions; they "
+               "are the first test digits turned by 180 degrees, labelled by y_test.")
 def missed_rotations(ood_errors, threshold, x_test_u8, y_test):
     errors = ood_errors["rot180"]  # the first len(errors) test digits, turned by 180 degrees
     missed = np.flatnonzero(errors < threshold)  # not flagged: they slip through
@@ -67,20 +59,18 @@ def missed_rotations(ood_errors, threshold, x_test_u8, y_test):
 
 def _perplexity(points, _, z_sub, K, k=None):
     m = as_array(points, "your map", shape=(len(z_sub), 2))
-    expect(float(m.std(axis=0).min()) > 0, "your map has no spread along one axis.")
+    expect(m.std(axis=0).min() > 0, "your map has no spread along one axis.")
     expect(not np.allclose(m, np.asarray(z_sub)[:, :2]), "your map is the first two coordinates"
            " of the codes, not a t-SNE map: use latent.tsne_2d(z_sub, ..., perplexity=5).")
     return None, float(trustworthiness(z_sub, m, n_neighbors=k or K))
 
 
 @exercise(3, 3, "t-SNE with a small perplexity", ("map", "trustworthiness"), _perplexity,
-          rel=1e-6, mistakes=[recomputed("your trustworthiness uses another number of "
-                                         "neighbours: n_neighbors=K, as in the lesson's table.",
-                                         k=k) for k in (5, 10, 15, 30)],
+          rel=1e-6, mistakes=[recomputed("your trustworthiness uses another number of neighbours:"
+                                         " n_neighbors=K.", k=k) for k in (5, 10, 15, 30)],
           passed="(The check cannot see which perplexity made the map.)",
-          hint="latent.tsne_2d(z_sub, random_state=3, perplexity=5) returns an (n, 2) map; "
-               "sklearn.manifold.trustworthiness(z_sub, map, n_neighbors=K) scores it; "
-               "plots.plot_map draws it.")
+          hint="latent.tsne_2d(z_sub, random_state=3, perplexity=5) gives an (n, 2) map; score "
+               "it with sklearn.manifold.trustworthiness(z_sub, map, n_neighbors=K).")
 def small_perplexity(z_sub, y_sub, K, latent):
     map_5 = latent.tsne_2d(z_sub, random_state=3, perplexity=5, n_jobs=2)
     trust_5 = trustworthiness(z_sub, map_5, n_neighbors=K)

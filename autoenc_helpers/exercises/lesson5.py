@@ -1,8 +1,4 @@
-"""Exercises of lesson 5 (sequence autoencoders); bound to ``train(model)``, ``split`` (labels =
-family), the ``(n, LENGTH, 1)`` series ``x_train``, ``x_val``, ``x_test``, the ECG beats ``x_all``,
-``y_all``, ``build_conv``, ``make_detector(build, seed, epochs=...)``, ``sequences``, ..."""
-
-from __future__ import annotations
+"""Exercises of lesson 5 (sequence autoencoders on ``(n, LENGTH, 1)`` series)."""
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -15,31 +11,27 @@ from autoenc_helpers.exercises import as_model, exercise, expect, layers_of, on_
 from autoenc_helpers.metrics import ranking_metrics
 
 
-def _probe(encoder, split, x_train, x_eval, part, size=None, cell=None):
-    """``(None, probe accuracy)`` on ``x_eval``, recomputed with scikit-learn."""
-    z_train, z_eval = (predict(as_model(encoder, "your encoder"), x).reshape(len(x), -1)
-                       for x in (x_train, x_eval))
-    expect(size is None or z_train.shape[1] == size, f"your encoder's code has "
-           f"{z_train.shape[1]} numbers; the task asks for {size}.")
-    kinds = [type(la).__name__ for la in layers_of(encoder) if type(la).__name__ in
-             ("LSTM", "GRU")]
-    expect(cell is None or (kinds and set(kinds) == {cell}),
-           f"your encoder's recurrent layers are {kinds or 'none'}; use {cell} layers.")
+def _probe(encoder, _, split, x_train, x_val, x_test=None, part="y_val", size=4, cell=None):
+    z_train, z_val = (predict(as_model(encoder, "your encoder"), x).reshape(len(x), -1)
+                      for x in (x_train, x_val))
+    expect(z_train.shape[1] == size, f"your encoder's code has {z_train.shape[1]} numbers; "
+           f"the task asks for {size}.")
+    kinds = {type(la).__name__ for la in layers_of(encoder)} & {"LSTM", "GRU"}
+    expect(cell is None or kinds == {cell}, f"your encoder's recurrent layers are "
+           f"{sorted(kinds) or 'none'}; use {cell} layers.")
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-    return None, float(probe.fit(z_train, split.y_train).score(z_eval, getattr(split, part)))
+    return None, float(probe.fit(z_train, split.y_train).score(z_val, getattr(split, part)))
 
 
 _PROBE = dict(mistakes=[on_test(part="y_test", x_val="x_test")], rel=1e-6,
-              advice="Fit the probe on the codes of x_train, score it on those of x_val "
-                     "(sequences.linear_probe).")
+              advice="Fit the probe on x_train's codes, score it on x_val's (linear_probe).")
 
 
 @exercise(5, 1, "A GRU instead of an LSTM", ("encoder", "validation probe accuracy"),
-          lambda e, _, split, x_train, x_val, LATENT, x_test=None, part="y_val": _probe(
-              e, split, x_train, x_val, part, LATENT, "GRU"), **_PROBE,
-          hint="models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS, "
-               "cell=\"gru\") builds it; train(...) it; sequences.linear_probe on the codes of "
-               "x_train (with split.y_train) and of x_val (with split.y_val).")
+          lambda e, a, split, x_train, x_val, LATENT, x_test=None, part="y_val": _probe(
+              e, a, split, x_train, x_val, x_test, part, LATENT, "GRU"), **_PROBE,
+          hint="models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS, cell=\"gru\""
+               "); train(...) it; sequences.linear_probe on the codes of x_train and x_val.")
 def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     gru_ae, gru_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS,
                                                       cell="gru")
@@ -50,11 +42,8 @@ def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     return gru_enc, acc
 
 
-@exercise(5, 2, "A code of 4 numbers", ("encoder", "validation probe accuracy"),
-          lambda e, _, split, x_train, x_val, x_test=None, part="y_val": _probe(
-              e, split, x_train, x_val, part, 4), **_PROBE,
-          hint="The same builder with latent_dim=4; train it, then probe its codes: fit on "
-               "x_train's codes, score on x_val's.")
+@exercise(5, 2, "A code of 4 numbers", ("encoder", "validation probe accuracy"), _probe,
+          **_PROBE, hint="The same builder with latent_dim=4; train it, then probe its codes.")
 def code_of_four(train, x_train, x_val, split, LENGTH, UNITS, sequences):
     small_ae, small_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=4, units=UNITS)
     train(small_ae)
@@ -67,10 +56,9 @@ def code_of_four(train, x_train, x_val, split, LENGTH, UNITS, sequences):
 def _leak(rms_windows, _, split):
     x_train, x_val = np.asarray(split.x_train), np.asarray(split.x_val)
     d2 = np.square(x_val[:, None, :] - x_train[None, :, :]).sum(axis=2)  # (n_val, n_train)
-    want = float(np.mean(np.sqrt(d2.min(axis=1)) / np.sqrt(x_train.shape[1])))
-    expect(0 < float(rms_windows) < want, "with overlapping windows on both sides the nearest "
-           f"training window should be closer than the nearest separate series ({want:.3f}),"
-           " and a gap is positive: a step smaller than LENGTH, windows split at random?")
+    want = float(np.mean(np.sqrt(d2.min(axis=1) / x_train.shape[1])))
+    expect(0 < float(rms_windows) < want, "the nearest overlapping window should be closer "
+           f"than the nearest separate series ({want:.3f}): cut windows with a step < LENGTH.")
     return None, want
 
 
@@ -78,23 +66,18 @@ def _leak(rms_windows, _, split):
                                                    "series"), _leak, rel=1e-4,
           answer="(mean RMS gap to the nearest training window, to the nearest training series)",
           advice="Divide each distance to the nearest series by sqrt(LENGTH), and average.",
-          hint="sequences.make_signals(1, length=20 * LENGTH) gives one long series per "
-               "family; cut windows every 4 steps, split them at random in halves, and find "
-               "each test window's nearest training window with sklearn.neighbors."
-               "NearestNeighbors(n_neighbors=1); then the same from split.x_val to "
-               "split.x_train.")
+          hint="Cut sequences.make_signals(1, length=20 * LENGTH) into windows every 4 steps, "
+               "split them at random in halves; NearestNeighbors(n_neighbors=1) gives the gaps.")
 def windows_leak(split, LENGTH, sequences):
     def nearest_rms(train, test):
-        """RMS difference between each test row and its nearest training row, averaged."""
         dist, _ = NearestNeighbors(n_neighbors=1).fit(train).kneighbors(test)
         return float(np.mean(dist[:, 0] / np.sqrt(train.shape[1])))
 
-    # the tutorial's way: one long series per family, cut into overlapping windows
-    long_x, _ = sequences.make_signals(1, length=20 * LENGTH, seed=123)
+    long_x, _ = sequences.make_signals(1, length=20 * LENGTH, seed=123)  # one series a family
     windows = np.stack([row[s:s + LENGTH] for row in long_x
                         for s in range(0, long_x.shape[1] - LENGTH, 4)])
-    order = np.random.default_rng(0).permutation(len(windows))
-    rms_windows = nearest_rms(windows[order[:len(order) // 2]], windows[order[len(order) // 2:]])
+    train_w, test_w = np.array_split(np.random.default_rng(0).permutation(windows), 2)
+    rms_windows = nearest_rms(train_w, test_w)
     rms_series = nearest_rms(split.x_train, split.x_val)  # our way: separate series
     print(f"nearest training example: {rms_windows:.3f} (windows), {rms_series:.3f} (series)")
     return rms_windows, rms_series
@@ -103,17 +86,14 @@ def windows_leak(split, LENGTH, sequences):
 def _budget(short, long, ECG_MAX_EPOCHS):
     for det, what, budget in ((short, "your first detector", ECG_MAX_EPOCHS),
                               (long, "your second detector", 2 * ECG_MAX_EPOCHS)):
-        expect(hasattr(det, "fit") and hasattr(det, "epochs"), f"{what} should be a "
-               f"ReconstructionAnomalyDetector, got {type(det).__name__}.")
+        expect(hasattr(det, "epochs"), f"{what} should be a ReconstructionAnomalyDetector.")
         expect(getattr(det, "val_errors_", None) is not None, f"{what} is not fitted with "
-               "validation data: det.fit(sp.x_train[sp.y_train == 0], sp.x_val, sp.y_val).")
-        expect(det.epochs == budget, f"{what} has a budget of {det.epochs} epochs; the task "
-               f"asks for {budget}.")
+               "validation data (sp.x_val, sp.y_val).")
+        expect(det.epochs == budget, f"{what} has a budget of {det.epochs} epochs, not {budget}.")
         expect("Conv1D" in {type(la).__name__ for la in layers_of(det.model_)},
                f"{what} trains no Conv1D layer: pass build_conv as its model builder.")
-    expect(np.array_equal(short.val_labels_, long.val_labels_)
-           and len(short.train_errors_) == len(long.train_errors_),
-           "the two detectors saw different data: fit both on the same split (seed=0).")
+    expect(np.array_equal(short.val_labels_, long.val_labels_), "the two detectors saw "
+           "different data: fit both on the same split (seed=0).")
     return None, None
 
 
@@ -121,10 +101,8 @@ def _budget(short, long, ECG_MAX_EPOCHS):
                                              "detector with twice as many"), _budget,
           passed="Both use build_conv, the two budgets and one split; compare their validation"
                  " ROC AUC (one split is noisy: the lesson's choice looked at all five).",
-          hint="sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0); fit "
-               "make_detector(build_conv, 0) and make_detector(build_conv, 0, epochs=2 * "
-               "ECG_MAX_EPOCHS) on sp.x_train[sp.y_train == 0] with sp.x_val, sp.y_val; compare"
-               " ranking_metrics(det.val_labels_, det.val_errors_).")
+          hint="Fit make_detector(build_conv, 0) and one with epochs=2 * ECG_MAX_EPOCHS on the "
+               "normals of train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0), with its x_val.")
 def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS,
                   train_val_test_split):
     sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate

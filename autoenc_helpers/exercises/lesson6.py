@@ -1,8 +1,4 @@
-"""Exercises of lesson 6 (regularised autoencoders); bound to ``train_penalised(model_class,
-weight, **options) -> (model, encoder, history)``, ``x_val``, ``OFF``, ``L1_WEIGHT``,
-``KL_WEIGHT``, ``plain_ae`` and ``cae_ae``."""
-
-from __future__ import annotations
+"""Exercises of lesson 6 (regularised autoencoders; ``train_penalised`` gives a model, ...)."""
 
 import numpy as np
 
@@ -14,7 +10,7 @@ from autoenc_helpers.exercises import (as_array, as_model, exercise, expect, pre
 def _penalised(model, cls_name: str):
     """``model`` as a trained ``models.<cls_name>``, else :class:`Incorrect`."""
     expect(isinstance(as_model(model), getattr(models, cls_name)), f"the model should be a "
-           f"models.{cls_name} (train_penalised builds one), got {type(model).__name__}.")
+           f"models.{cls_name}, got {type(model).__name__}.")
     expect(training_steps(model) > 0, "the model has not been trained yet (train_penalised).")
     return model
 
@@ -27,15 +23,12 @@ def _sparser(model, _, x_val, OFF, L1_WEIGHT, average=np.median, off=False):
 
 
 @exercise(6, 1, "A sparser L1 code", ("model", "median share of units on"), _sparser, mistakes=[
-    recomputed("that is the share of units OFF; the task asks for the units on (activation at "
-               "least OFF).", off=True),
-    recomputed("that is the MEAN share over the digits; the task asks for the median digit's "
-               "(np.median).", average=np.mean)],
+    recomputed("that is the share of units OFF; the task asks for the units on.", off=True),
+    recomputed("that is the MEAN share over the digits; the task asks for the median.",
+               average=np.mean)],
           advice="Compute it on the validation digits: np.median(np.mean(codes >= OFF, axis=1)).",
-          passed="A trained L1 model with a stronger penalty than L1_WEIGHT.",
-          hint="train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT) trains it; its "
-               "encoder gives the codes of x_val; the share of units at or above OFF per digit, "
-               "then the median over digits.")
+          hint="train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT); with its encoder's "
+               "codes of x_val, the share of units >= OFF per digit, then the median.")
 def sparser_l1_code(train_penalised, x_val, OFF, L1_WEIGHT):
     model, encoder, _ = train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT)
     codes = encoder.predict(x_val, verbose=0)
@@ -46,14 +39,14 @@ def sparser_l1_code(train_penalised, x_val, OFF, L1_WEIGHT):
 
 def _target(model, _, x_val):
     expect(np.isclose(_penalised(model, "KLSparseAutoencoder").target, 0.1), f"the model's "
-           f"target is {model.target:g}; the task asks for rho = 0.1 (target=0.1).")
+           f"target is {model.target:g}; the task asks for target=0.1.")
     return None, float(predict(model.encoder, x_val).mean())
 
 
 @exercise(6, 2, "A different target", ("model", "mean activation"), _target,
           advice="Average the codes of the validation digits over images and units.",
           hint="train_penalised(models.KLSparseAutoencoder, KL_WEIGHT, target=0.1), then the "
-               "mean of encoder.predict(x_val) over images and units.")
+               "mean of encoder.predict(x_val).")
 def another_target(train_penalised, x_val, KL_WEIGHT):
     model, encoder, _ = train_penalised(models.KLSparseAutoencoder, KL_WEIGHT, target=0.1)
     mean_activation = float(encoder.predict(x_val, verbose=0).mean())
@@ -65,9 +58,8 @@ def _contraction(noisy, _, plain_ae, cae_ae, x_val, against_noisy=False):
     x_val = np.asarray(x_val, np.float32)
     noisy = as_array(noisy, "your noisy digits", shape=x_val.shape).astype(np.float32)
     expect(noisy.min() >= 0 and noisy.max() <= 1, "clip the noisy digits to [0, 1] (np.clip).")
-    rms = float(np.sqrt(np.mean(np.square(noisy - x_val))))
-    expect(rms > 0.05, f"your digits differ from x_val by only {rms:.3f} (root mean square): add"
-           " Gaussian noise of standard deviation 0.2 to x_val.")
+    expect(np.sqrt(np.mean(np.square(noisy - x_val))) > 0.05, "your digits differ from x_val "
+           "only a little: add Gaussian noise of standard deviation 0.2.")
     target = noisy if against_noisy else x_val
     return None, {name: float(np.mean(np.square(predict(model, noisy) - target)))
                   for name, model in (("plain", plain_ae), ("contractive", cae_ae))}
@@ -77,9 +69,8 @@ def _contraction(noisy, _, plain_ae, cae_ae, x_val, against_noisy=False):
           answer="(noisy digits, {'plain': MSE, 'contractive': MSE})", mistakes=[
               recomputed("your MSE compares the reconstruction with the NOISY input; compare it "
                          "with the clean digits (targets=x_val).", against_noisy=True)],
-          hint="noisy = np.clip(x_val + rng.normal(0, 0.2, x_val.shape), 0, 1); then "
-               "metrics.reconstruction_errors(model, noisy, targets=x_val).mean() for plain_ae "
-               "and cae_ae.")
+          hint="noisy = np.clip(x_val + rng.normal(0, 0.2, x_val.shape), 0, 1); then metrics."
+               "reconstruction_errors(model, noisy, targets=x_val).mean() for both models.")
 def contraction_and_denoising(plain_ae, cae_ae, x_val):
     rng = np.random.default_rng(6)
     noisy = np.clip(x_val + rng.normal(0.0, 0.2, x_val.shape), 0.0, 1.0).astype("float32")

@@ -1,16 +1,13 @@
-"""Exercises of lesson 7 (variational autoencoders); bound to ``train_ds``, ``x_val`` (floats in
-{0, 1}), ``vae``, ``family_vae``, its settings, ``x_fashion_val_u8`` (out-of-distribution
-validation set) and ``x_test_u8``, ``x_fashion_u8`` (only to name a test-set answer)."""
-
-from __future__ import annotations
+"""Exercises of lesson 7 (variational autoencoders; ``x_val`` holds floats in {0, 1})."""
 
 import keras
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from autoenc_helpers import metrics, models
-from autoenc_helpers.exercises import (ONE_MINUS_AUC, Mistake, as_model, as_number, auc,
-                                       exercise, expect, fresh_like, on_test, per_image_mse,
-                                       predict, scaled)
+from autoenc_helpers.exercises import (ONE_MINUS_AUC, Mistake, as_model, as_number, exercise,
+                                       expect, fresh_like, on_test, per_image_mse, predict,
+                                       scaled)
 
 
 def _kl(model, x) -> np.ndarray:
@@ -24,8 +21,7 @@ def _beta(model, _, x_val, family_vae):
            f"models.VariationalAutoencoder (models.dense_vae), got {type(model).__name__}.")
     beta = float(np.asarray(model.beta.numpy()))
     expect(np.isclose(beta, 4.0), f"the model's beta is {beta:g}; build it with beta=4.0.")
-    expect(model.reduction == "sum", "keep the reconstruction summed over pixels "
-           "(reduction='sum'): only beta should change.")
+    expect(model.reduction == "sum", "keep reduction='sum': only beta should change.")
     fresh_like(model, family_vae, "the family's VAE", same_size=False)
     return None, float(_kl(model, x_val).sum(axis=1).mean())
 
@@ -33,17 +29,15 @@ def _beta(model, _, x_val, family_vae):
 @exercise(7, 1, "A beta-VAE", ("model", "KL per validation image"), _beta,
           advice="Use model.negative_elbo(x_val)['kl'].mean().",
           passed="A beta-VAE (beta = 4, summed reconstruction) trained for the family's budget.",
-          hint="models.dense_vae((28, 28), LATENT, hidden=(FAMILY_HIDDEN,), beta=4.0) builds "
-               "it; compile it with Adam(LEARNING_RATE), fit it on train_ds for FAMILY_EPOCHS "
-               "(the family VAE's budget) and read model.negative_elbo(x_val)['kl'].mean(); "
-               "compare with family_vae's.")
+          hint="Build models.dense_vae((28, 28), LATENT, hidden=(FAMILY_HIDDEN,), beta=4.0), fit"
+               " it like family_vae, then read model.negative_elbo(x_val)['kl'].mean().")
 def beta_vae(train_ds, x_val, family_vae, LATENT, FAMILY_HIDDEN, FAMILY_EPOCHS, LEARNING_RATE):
     beta_model, _, _ = models.dense_vae((28, 28), LATENT, hidden=(FAMILY_HIDDEN,), beta=4.0)
-    beta_model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), steps_per_execution=16)
+    beta_model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     beta_model.fit(train_ds, epochs=FAMILY_EPOCHS, verbose=0)
     kl = beta_model.negative_elbo(x_val)["kl"].mean()
-    print(f"KL per validation image: beta = 4 {kl:.2f} nats, beta = 1 "
-          f"{family_vae.negative_elbo(x_val)['kl'].mean():.2f} nats (same budget)")
+    kl_family = family_vae.negative_elbo(x_val)["kl"].mean()
+    print(f"KL per validation image: beta = 4 {kl:.2f} nats, beta = 1 {kl_family:.2f} nats")
     return beta_model, kl
 
 
@@ -52,22 +46,20 @@ def _active(_per_dim, _n, x_val, vae):
     return per_dim, int(np.sum(per_dim > 0.1))
 
 
+_SPLIT = Mistake("the total is right but not the split: keep one entry per code dimension, in "
+                 "the encoder's order (average over images, axis=0).", lambda c: {0: c.got[0]}
+                 if np.isclose(np.sum(c.got[0]), np.sum(c.want[0]), rtol=1e-3) else None)
+
+
 @exercise(7, 2, "Active units", ("KL per dimension", "number of active dimensions"), _active,
           answer="(KL per dimension (LATENT,), number of dimensions above 0.1 nats)", atol=1e-4,
           mistakes=[scaled("that is the sum over images: average over the validation digits.",
-                           lambda o: len(o["x_val"])),
-                    Mistake("the total is right but not the split: keep one entry per code "
-                            "dimension, in the encoder's order (average over images, axis=0).",
-                            lambda c: {0: c.got[0]} if np.isclose(
-                                np.sum(c.got[0]), np.sum(c.want[0]), rtol=1e-3) else None)],
-          advice="Per dimension j, average 0.5 * (mean_j**2 + exp(log_var_j) - 1 - log_var_j) "
-                 "over the validation digits; count those above 0.1 nats.",
-          hint="vae.encoder(x) returns [mean, log_var] (call it batch by batch on x_val). Apply"
-               " the KL formula per dimension without summing over dimensions, then average "
-               "over images.")
+                           lambda o: len(o["x_val"])), _SPLIT],
+          advice="Average the KL term per dimension over x_val; count those above 0.1 nats.",
+          hint="mean, log_var = vae.encoder.predict(x_val); average 0.5 * (mean**2 + exp(log_var)"
+               " - 1 - log_var) over images (axis=0), without summing over dimensions.")
 def active_units(x_val, vae):
-    outs = [vae.encoder(x_val[i:i + 1000], training=False) for i in range(0, len(x_val), 1000)]
-    mean, log_var = (np.concatenate([np.asarray(o[k]) for o in outs]) for k in (0, 1))
+    mean, log_var = vae.encoder.predict(x_val, verbose=0)
     kl_per_dim = np.mean(0.5 * (mean ** 2 + np.exp(log_var) - 1.0 - log_var), axis=0)
     n_active = int(np.sum(kl_per_dim > 0.1))
     print(f"KL per code dimension (nats): {np.round(np.sort(kl_per_dim)[::-1], 2)}")
@@ -82,27 +74,25 @@ def _elbo(a_nelbo, a_mse, better, vae, x_val, x_fashion_val_u8):
     mse = np.r_[per_image_mse(predict(vae.reconstruct, x_val), x_val),
                 per_image_mse(predict(vae.reconstruct, x_fashion_val_u8), x_fashion_val_u8)]
     # the negative ELBO draws one z per image: two recomputations give the tolerance
-    twice = [auc(y, np.r_[vae.negative_elbo(x_val)["nelbo"],
-                          vae.negative_elbo(x_fashion_val_u8)["nelbo"]]) for _ in range(2)]
+    twice = [roc_auc_score(y, np.r_[vae.negative_elbo(x_val)["nelbo"],
+                                    vae.negative_elbo(x_fashion_val_u8)["nelbo"]])
+             for _ in range(2)]
     nelbo, a_nelbo = float(np.mean(twice)), as_number(a_nelbo, "your ROC AUC by negative ELBO")
     if abs(a_nelbo - nelbo) <= max(0.01, 3 * abs(twice[0] - twice[1])):
         nelbo = a_nelbo
     expect(better in SCORES, f"name the better score as one of {SCORES}, got {better!r}.")
-    return nelbo, auc(y, mse), SCORES[a_nelbo <= as_number(a_mse, "your ROC AUC by MSE")]
+    better_by_yours = SCORES[a_nelbo <= as_number(a_mse, "your ROC AUC by MSE")]
+    return nelbo, float(roc_auc_score(y, mse)), better_by_yours
 
 
 @exercise(7, 3, "Out-of-distribution: ELBO or reconstruction error?",
           ("ROC AUC by negative ELBO", "ROC AUC by MSE", "better score"), _elbo,
           mistakes=[ONE_MINUS_AUC, on_test(x_val="x_test_u8", x_fashion_val_u8="x_fashion_u8")],
-          advice="Label x_val 0 and x_fashion_val_u8 1; by your own AUCs the higher one "
-                 "separates the two sets better.",
-          hint="Decide on validation data: label the validation digits x_val 0 and the "
-               "Fashion-MNIST items x_fashion_val_u8 1 (the positive class); score each image "
-               "by vae.negative_elbo(images)['nelbo'], then by metrics.reconstruction_errors("
-               "vae.reconstruct, images); metrics.ranking_metrics(labels, scores)['roc_auc'].")
+          advice="Label x_val 0 and x_fashion_val_u8 1; the higher AUC separates them better.",
+          hint="Label x_val 0 and x_fashion_val_u8 1; score each image by vae.negative_elbo(x)["
+               "'nelbo'] and by metrics.reconstruction_errors(vae.reconstruct, x); compare AUCs.")
 def elbo_or_error(vae, x_val, x_fashion_val_u8):
-    # validation data only: MNIST validation digits (0) and Fashion-MNIST training items (1)
-    is_fashion = np.r_[np.zeros(len(x_val)), np.ones(len(x_fashion_val_u8))]  # positive class
+    is_fashion = np.r_[np.zeros(len(x_val)), np.ones(len(x_fashion_val_u8))]  # positive: 1
     by_nelbo = np.r_[vae.negative_elbo(x_val)["nelbo"],
                      vae.negative_elbo(x_fashion_val_u8)["nelbo"]]
     by_mse = np.r_[metrics.reconstruction_errors(vae.reconstruct, x_val),

@@ -1,25 +1,22 @@
-"""Exercises of lesson 8 (search, few labels, inpainting); bound to the ``encoder`` (floats), the
-``inpainter`` (hidden pixels -1, as ``hide`` sets them), ``hole_masks(n, seed_pair, side)``, the
-data sets, ``K``, ``seed``, ``applications`` and ``x_test_u8``, ``y_test`` (a test-set answer)."""
-
-from __future__ import annotations
+"""Exercises of lesson 8 (search, few labels, inpainting; ``hide`` sets hidden pixels to -1)."""
 
 import numpy as np
 import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from autoenc_helpers import data, metrics
-from autoenc_helpers.exercises import exercise, on_test, predict, recomputed, share, swapped
+from autoenc_helpers.exercises import (as_number, dataset_psnr, exercise, on_test, predict,
+                                       recomputed, swapped)
 
 _ON_TEST = on_test(x_val_u8="x_test_u8", y_val="y_test")
 
 
 def _codes(encoder, images) -> np.ndarray:
-    return predict(encoder, images, batch_size=1000).reshape(len(images), -1)
+    return predict(encoder, images).reshape(len(images), -1)
 
 
 def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="cosine"):
-    share(value, "your precision@10")
+    as_number(value, "your precision@10", share=True)
     index = NearestNeighbors(n_neighbors=K, metric=metric).fit(_codes(encoder, gallery_u8))
     _, neighbours = index.kneighbors(_codes(encoder, x_val_u8))
     return float(np.mean(np.asarray(gallery_y)[neighbours] == np.asarray(y_val)[:, None]))
@@ -27,11 +24,9 @@ def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="c
 
 @exercise(8, 1, "Search with the cosine distance", ("precision@10",), _cosine, atol=1e-4,
           mistakes=[recomputed("that is the precision with the Euclidean distance: pass "
-                               "metric=\"cosine\" to NearestNeighbors.", metric="euclidean"),
-                    _ON_TEST],
-          hint="NearestNeighbors(n_neighbors=K, metric=\"cosine\").fit(codes of gallery_u8), "
-               "then kneighbors(codes of x_val_u8); the share of neighbours whose gallery_y "
-               "equals the query's y_val, averaged over queries (metrics.precision_at_k).")
+                               "metric=\"cosine\".", metric="euclidean"), _ON_TEST],
+          hint="NearestNeighbors(n_neighbors=K, metric=\"cosine\") on the codes of gallery_u8; "
+               "metrics.precision_at_k(y_val, gallery_y[neighbours of x_val_u8's codes]).")
 def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
     gallery_codes = encoder.predict(data.to_float(gallery_u8), verbose=0)
     index = NearestNeighbors(n_neighbors=K, metric="cosine").fit(gallery_codes)
@@ -42,7 +37,7 @@ def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
 
 
 def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed):
-    share(value, "your accuracy")
+    as_number(value, "your accuracy", share=True)
     rng, y_train = np.random.default_rng(seed), np.asarray(y_train)  # the draw, recomputed
     idx = np.sort(np.concatenate([rng.choice(np.flatnonzero(y_train == c), 100, replace=False)
                                   for c in np.unique(y_train)]))
@@ -55,12 +50,11 @@ def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed):
           mistakes=[_ON_TEST], atol=1e-4, advice="Use the lesson's first draw, applications."
           "labelled_subset(y_train, 100, seed=S.seed), and KNeighborsClassifier(5) on the codes.",
           hint="idx = applications.labelled_subset(y_train, 100, seed=S.seed); fit "
-               "KNeighborsClassifier(5) on the codes of x_train[idx] and y_train[idx]; score "
-               "it on the codes of x_val_u8.")
+               "KNeighborsClassifier(5) on the codes of x_train[idx]; score it on x_val_u8's.")
 def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications):
     idx = applications.labelled_subset(y_train, 100, seed=seed)  # the first draw of 100 per class
-    knn = KNeighborsClassifier(5).fit(encoder.predict(data.to_float(x_train[idx]), verbose=0),
-                                      y_train[idx])
+    train_codes = encoder.predict(data.to_float(x_train[idx]), verbose=0)
+    knn = KNeighborsClassifier(5).fit(train_codes, y_train[idx])
     val_codes = encoder.predict(data.to_float(x_val_u8), verbose=0)
     accuracy = float(np.mean(knn.predict(val_codes) == y_val))
     print(f"5-NN on the codes, 100 labels per class: validation accuracy {accuracy:.3f}")
@@ -68,16 +62,16 @@ def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications)
 
 
 def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
-    n, x = len(x_val_u8), np.asarray(x_val_u8, np.float32) / 255.0
-    corner = tf.random.stateless_uniform((n, 2), seed=[seed, 3], minval=0, maxval=28 - side + 1,
-                                         dtype=tf.int32).numpy()[:, :, None, None]
-    rows, cols = np.arange(28)[None, :, None], np.arange(28)[None, None, :]
-    masks = ((rows >= corner[:, 0]) & (rows < corner[:, 0] + side) & (cols >= corner[:, 1])
-             & (cols < corner[:, 1] + side)).astype(np.float32)
-    out = predict(inpainter, x * (1 - masks) - masks, batch_size=1000).reshape(x.shape)
-    return tuple(float(10 * np.log10(1.0 / np.mean(((fill - x) ** 2 * masks).sum(axis=(1, 2))
-                                                   / masks.sum(axis=(1, 2)))))
-                 for fill in (out, np.broadcast_to(mean_image, x.shape)))
+    x = np.asarray(x_val_u8, np.float32) / 255.0
+    corners = tf.random.stateless_uniform((len(x), 2), seed=[seed, 3], minval=0,
+                                          maxval=29 - side, dtype=tf.int32).numpy()
+    top, left = corners.T[:, :, None, None]
+    rows, cols = np.arange(28)[:, None], np.arange(28)
+    masks = ((rows >= top) & (rows < top + side) & (cols >= left)
+             & (cols < left + side)).astype(np.float32)
+    inpainted = predict(inpainter, x * (1 - masks) - masks).reshape(x.shape)
+    return tuple(dataset_psnr(((fill - x) ** 2 * masks).sum(axis=(1, 2)) / masks.sum(axis=(1, 2)))
+                 for fill in (inpainted, np.broadcast_to(mean_image, x.shape)))
 
 
 @exercise(8, 3, "A bigger hole than in training", ("PSNR of the autoencoder",
@@ -85,15 +79,15 @@ def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
           mistakes=[swapped(), recomputed("that is the PSNR with 12x12 holes: make the squares "
                                           "16 pixels wide.", side=12)],
           advice="Use 16x16 squares drawn with the seed pair [S.seed, 3] on x_val_u8.",
-          hint="masks = hole_masks(len(x_val), [S.seed, 3], side=16).numpy(); fill with "
-               "inpainter.predict(hide(x_val, masks)) and with mean_image; "
-               "metrics.psnr(metrics.masked_mse(x_val, filled, masks).mean()) for each.")
+          hint="masks = hole_masks(len(x_val), [S.seed, 3], side=16).numpy(); fill the holes with"
+               " inpainter.predict(hide(x_val, masks)) and with mean_image; compare "
+               "metrics.psnr(metrics.masked_mse(x_val, filled, masks).mean()).")
 def bigger_hole(inpainter, mean_image, x_val_u8, seed, hole_masks, hide):
     x = data.to_float(x_val_u8)
-    masks = hole_masks(len(x), [seed, 3], side=16).numpy()         # 16x16 squares this time
+    masks = hole_masks(len(x), [seed, 3], side=16).numpy()  # 16x16 squares this time
     filled = inpainter.predict(hide(x, masks), batch_size=1000, verbose=0)
     psnr_ae = float(metrics.psnr(metrics.masked_mse(x, filled, masks).mean()))
-    psnr_mean = float(metrics.psnr(metrics.masked_mse(x, np.broadcast_to(mean_image, x.shape),
-                                                      masks).mean()))
+    mean_filled = np.broadcast_to(mean_image, x.shape)
+    psnr_mean = float(metrics.psnr(metrics.masked_mse(x, mean_filled, masks).mean()))
     print(f"16x16 holes: inpainting autoencoder {psnr_ae:.2f} dB, mean image {psnr_mean:.2f} dB")
     return psnr_ae, psnr_mean
