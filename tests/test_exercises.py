@@ -322,6 +322,9 @@ def test_lesson2_wrong_answers_fail(lesson2):
     x_04 = noise.add_noise(x_val, noise.Noise("gaussian", 0.4), seed=20)
     per_image_04 = noise.denoising_errors(generalist, x_04, x_val)
     assert_fails(ex[1], (generalist, float(np.mean(metrics.psnr(per_image_04)))), "averaged")
+    denoiser_psnr = float(metrics.psnr(noise.denoising_errors(denoiser, x_04, x_val).mean()))
+    if not np.isclose(denoiser_psnr, psnr, rtol=1e-3):
+        assert_fails(ex[1], (generalist, denoiser_psnr), "PSNR of the lesson's denoiser")
     small, _, _ = models.conv_autoencoder((28, 28), filters=(2, 4))
     assert_fails(ex[1], (small, psnr), "same architecture")
     fresh = keras.models.clone_model(denoiser)
@@ -433,7 +436,7 @@ def test_lesson4_solutions_pass_their_checks(lesson4):
 
 
 def test_lesson4_wrong_answers_fail(lesson4):
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
     ex, answers, detector, x_train_normal, split = lesson4
     auc_mae, auc_mse = answers[1]
@@ -451,6 +454,13 @@ def test_lesson4_wrong_answers_fail(lesson4):
                  "ALL validation errors")
     assert_fails(ex[2], (t, recall, precision), "swapped")
     assert_fails(ex[2], (t, precision, recall - 0.1), "error >= threshold")
+    errors, y = np.asarray(detector.val_errors_), np.asarray(split.y_val)
+    t_train = float(np.percentile(detector.train_errors_, 99))
+    assert not np.isclose(t_train, t)
+    assert_fails(ex[2], (t_train, precision_score(y, errors >= t_train, zero_division=0.0),
+                         recall_score(y, errors >= t_train)), "training")
+    assert_fails(ex[2], (t, precision_score(y == 0, errors < t, zero_division=0.0),
+                         recall_score(y == 0, errors < t)), "NORMAL class")
 
     tutorial, roc_auc, f1 = answers[3]
     assert_fails(ex[3], (detector, roc_auc, f1), "lesson's detector")

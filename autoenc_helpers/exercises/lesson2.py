@@ -11,14 +11,16 @@ from autoenc_helpers.exercises import (PER_IMAGE_PSNR, dataset_psnr, exercise, e
 _CLEAN = "that is the PSNR on the CLEAN validation images: feed the model the noisy ones."
 
 
-def _mixture(model, _, x_val, denoiser, noise, per_image=False):
+def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
     fresh_like(model, denoiser, "the lesson's denoiser")
     x_noisy = noise.add_noise(x_val, noise.Noise("gaussian", 0.4), seed=20)
-    return None, dataset_psnr(per_image_mse(predict(model, x_noisy), x_val), per_image)
+    return None, dataset_psnr(per_image_mse(predict(scored or model, x_noisy), x_val), per_image)
 
 
 @exercise(2, 1, "Train on a mixture of noises", ("model", "validation PSNR at gaussian 0.4"),
-          _mixture, mistakes=[PER_IMAGE_PSNR], passed="A fresh model like the denoiser, trained "
+          _mixture, mistakes=[PER_IMAGE_PSNR, recomputed("that is the PSNR of the lesson's "
+                                                         "denoiser.", scored="denoiser")],
+          passed="A fresh model like the denoiser, trained "
           "for the same budget.", advice="Score it on noise.add_noise(x_val, noise.Noise("
           "\"gaussian\", 0.4), seed=20).",
           hint="Train keras.models.clone_model(denoiser) like the denoiser on data.autoencoder_"

@@ -37,17 +37,22 @@ def squared_error_score(detector, split):
     return auc_mae, auc_mse
 
 
-def _percentile(_t, _p, _r, detector, split, pool="normals"):
+def _percentile(_t, _p, _r, detector, split, pool="normals", positive=1):
     errors, y = np.asarray(detector.val_errors_, np.float64), np.asarray(split.y_val)
-    t = float(np.percentile(errors if pool == "all" else errors[y == 0], 99))
-    flagged = errors >= t
-    return t, precision_score(y, flagged, zero_division=0.0), recall_score(y, flagged)
+    pools = {"normals": errors[y == 0], "all": errors, "train": detector.train_errors_}
+    t = float(np.percentile(pools[pool], 99))
+    flagged, actual = (errors >= t) == (positive == 1), y == positive
+    return t, precision_score(actual, flagged, zero_division=0.0), recall_score(actual, flagged)
 
 
 @exercise(4, 2, "A 99th-percentile threshold", ("threshold", "precision", "recall"),
           _percentile, rel=1e-4, advice="Flag when error >= threshold; the anomaly is positive.",
           mistakes=[swapped(1, 2), recomputed("your percentile is taken over ALL validation "
-                                              "errors; use the normal beats only.", pool="all")],
+                                              "errors; use the normal beats only.", pool="all"),
+                    recomputed("your percentile is taken over the (optimistic) training "
+                               "errors; use the validation normals.", pool="train"),
+                    recomputed("you took the NORMAL class as positive; the anomaly (y = 1) is.",
+                               positive=0)],
           hint="t = detector.choose_threshold(PercentileThreshold(q=99)), then "
                "classification_metrics(split.y_val, detector.val_errors_, t).")
 def percentile_99(detector, split, PercentileThreshold):
