@@ -73,8 +73,7 @@ def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
 
 @exercise(8, 3, "A bigger hole than in training", ("PSNR of the autoencoder",
                                                    "PSNR of the mean image"), _hole,
-          mistakes=[swapped(), recomputed("that is the PSNR with 12x12 holes: make the squares "
-                                          "16 pixels wide.", side=12)],
+          mistakes=[swapped(), recomputed("that is the PSNR with 12x12 holes.", side=12)],
           advice="Use 16x16 squares drawn with the seed pair [S.seed, 3] on x_val_u8.",
           hint="hole_masks(len(x_val), [S.seed, 3], side=16); fill with inpainter and mean_image.")
 def bigger_hole(inpainter, mean_image, x_val_u8, seed, hole_masks, hide):
