@@ -1,18 +1,11 @@
-"""Exercises that check themselves, as in Kaggle Learn. A notebook binds them once, by name, to
-the objects they need (``ex1, ex2 = exercises.lesson(1, x_val=x_val, ...)``); then
-``exN.hint()``, ``exN.solution()`` (the real source), ``exN.solve()``, ``exN.check(answer)`` (a
-clear pass or reason, never a traceback) and ``exN.evaluate(answer)`` (the :class:`CheckResult`).
-In quick mode (``AUTOENC_QUICK=1``) ``check(None)`` checks the stored solution and raises
-:class:`SolutionFailedError` if it fails.
-
-To add an exercise to lesson N, in ``exercises/lessonN.py`` put ``@exercise(N, number, title,
-parts, expected, hint, mistakes=[...])`` above its solution, whose parameters are named like the
-notebook's objects. ``expected(*parts, **objects)`` checks what was built (:func:`expect`) and
-returns each part's value recomputed independently (NumPy, scikit-learn, direct Keras calls,
-never the solution's code; ``None``: not compared) within ``rel``/``atol``. ``mistakes`` come
-from the catalogue below (:func:`swapped`, :func:`recomputed`, :func:`on_test`, ...).
-``exercises/`` imports only the shared layers and draws only through ``plots``.
-"""
+"""Exercises that check themselves, as in Kaggle Learn: ``ex1, ex2 = exercises.lesson(1,
+x_val=x_val, ...)`` binds a lesson's exercises to notebook objects by name; then ``exN.hint()``,
+``.solution()`` (the real source), ``.solve()``, ``.evaluate(answer)`` (a :class:`CheckResult`)
+and ``.check(answer)``, which prints a pass or a reason, never a traceback (quick mode: ``None``
+checks the stored solution). An exercise is ``@exercise(N, number, title, parts, expected, hint,
+mistakes=[...])`` above its solution in ``lessonN.py``: ``expected(*parts, **objects)`` checks
+what was built and recomputes each part independently, never with the solution's code (``None``:
+not compared); ``mistakes``: the catalogue below. ``exercises/`` imports shared layers only."""
 
 import importlib.util
 import inspect
@@ -20,6 +13,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -73,9 +67,8 @@ def recomputed(message: str, **overrides: Any) -> Mistake:
 
 def on_test(**overrides: Any) -> Mistake:
     """Measured on the test set: ``on_test(x_val="x_test_u8")``, ``on_test(part="test")``."""
-    return recomputed("these numbers are measured on the TEST set: choices and exercises use "
-                      "the validation data; the test set is kept for the final report.",
-                      **overrides)
+    return recomputed("these numbers are measured on the TEST set: use the validation data; the "
+                      "test set is kept for the final report.", **overrides)
 
 
 def scaled(message: str, factor: Callable[[Mapping[str, Any]], float] | float) -> Mistake:
@@ -115,10 +108,8 @@ def _unpack(answer: Any, names: Sequence[str]) -> tuple:
 
 def as_number(x: Any, what: str, share: bool = False) -> float:
     """``x`` as a finite float (in [0, 1] if ``share``), else :class:`Incorrect`."""
-    numeric = x is not None and not isinstance(x, (bool, str, bytes, dict))
-    arr = np.asarray(x) if numeric else None
-    expect(arr is not None and np.issubdtype(arr.dtype, np.number),
-           f"{what} should be a number, got {_describe(x)}.")
+    arr = np.asarray(None if isinstance(x, (bool, str, bytes, dict)) else x)
+    expect(np.issubdtype(arr.dtype, np.number), f"{what} should be a number, got {_describe(x)}.")
     expect(arr.size == 1, f"{what} should be a single number, got {_describe(x)}; did you "
            "forget to take the mean?")
     value = float(arr.reshape(()))
@@ -130,8 +121,6 @@ def as_number(x: Any, what: str, share: bool = False) -> float:
 def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
              allow_empty: bool = False) -> np.ndarray:
     """``x`` as a finite array of ``shape`` (``None``: any length), else :class:`Incorrect`."""
-    expect(x is not None and not isinstance(x, (str, bytes, dict)),
-           f"{what} should be an array, got {_describe(x)}.")
     arr = np.asarray(x)
     if shape is not None:
         want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
@@ -143,9 +132,11 @@ def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
     return arr
 
 
-def as_model(x: Any, what: str = "the model") -> Any:
-    """``x`` if it is a Keras model, else :class:`Incorrect`."""
+def as_model(x: Any, what: str = "the model", kind: type = keras.Model) -> Any:
+    """``x`` if it is a Keras model (an instance of ``kind``), else :class:`Incorrect`."""
     expect(isinstance(x, keras.Model), f"{what} should be a Keras model, got {_describe(x)}.")
+    expect(isinstance(x, kind), f"{what} should be a models.{kind.__name__}, got "
+           f"{type(x).__name__}.")
     return x
 
 
@@ -160,6 +151,12 @@ def dense_widths(model: Any) -> list[int]:
     return [int(la.units) for la in layers_of(model) if type(la).__name__ == "Dense"]
 
 
+def expect_widths(model: Any, want: Sequence[int]) -> None:
+    """Check that the ``Dense`` layers of the Keras ``model`` have ``want`` units, in order."""
+    widths, want = dense_widths(as_model(model)), [int(w) for w in want]
+    expect(widths == want, f"its Dense layers have {widths} units; expected {want}.")
+
+
 def training_steps(model: Any) -> int:
     """Optimizer steps a compiled Keras model has taken (0 if it has none)."""
     optimizer = getattr(model, "optimizer", None)
@@ -172,15 +169,13 @@ def loss_name(model: Any) -> str:
     return loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", ""))
 
 
-def predict(model: Any, x: Any, batch_size: int = 500, output: int = 0) -> np.ndarray:
+def predict(model: Any, x: Any, output: int = 0) -> np.ndarray:
     """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``."""
     x = np.asarray(x)
     x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
-    out = []
-    for i in range(0, len(x), batch_size):
-        y = model(x[i:i + batch_size])
-        out.append(np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32))
-    return np.concatenate(out)
+    batches = [model(x[i:i + 500]) for i in range(0, len(x), 500)]
+    return np.concatenate([np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32)
+                           for y in batches])
 
 
 def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
@@ -201,9 +196,9 @@ def dataset_psnr(errors: Any, per_image: bool = False) -> float:
 def fresh_like(model: Any, ref: Any, what: str, same_size: bool = True) -> None:
     """Check ``model`` is a new trained Keras model with ``ref``'s size and training budget."""
     expect(as_model(model) is not ref, f"that is {what}: build and train a new model.")
-    expect(not same_size or model.count_params() == ref.count_params(),
-           f"the model has {model.count_params():,} parameters, {what} {ref.count_params():,}: "
-           "use the same architecture.")
+    size, ref_size = model.count_params(), ref.count_params()
+    expect(not same_size or size == ref_size, f"the model has {size:,} parameters, {what} "
+           f"{ref_size:,}: use the same architecture.")
     n, n_ref = training_steps(model), training_steps(ref)
     expect(n > 0, "the model has not been trained yet: compile and fit it.")
     expect(n == n_ref, f"the model took {n} training steps, {what} {n_ref}: train it for the "
@@ -215,7 +210,7 @@ def _call(fn: Callable[..., Any], objects: Mapping[str, Any], *args: Any) -> Any
     return fn(*args, **{name: objects[name] for name in params if name in objects})
 
 
-def _close(got: Any, want: Any, rel: float, atol: float, what: str) -> bool:
+def _close(got: Any, want: Any, what: str = "", *, rel: float, atol: float) -> bool:
     """Whether ``got`` matches ``want`` (a number, array, dict, set or string)."""
     if isinstance(want, str):
         return got == want
@@ -225,7 +220,7 @@ def _close(got: Any, want: Any, rel: float, atol: float, what: str) -> bool:
         expect(isinstance(got, dict), f"{what} should be a dict, got {_describe(got)}.")
         missing = sorted(set(want) - set(got))
         expect(not missing, f"{what} miss these kinds: {missing}.")
-        return all(_close(got[k], w, rel, atol, f"{what}[{k!r}]") for k, w in want.items())
+        return all(_close(got[k], want[k], f"{what}[{k!r}]", rel=rel, atol=atol) for k in want)
     if isinstance(want, np.ndarray):
         return bool(np.allclose(as_array(got, what, shape=want.shape), want, rel, atol))
     return math.isclose(as_number(got, what), float(want), rel_tol=rel, abs_tol=atol)
@@ -272,8 +267,9 @@ class Exercise:
         """A pass message, or :class:`Incorrect` naming the mistake or the first wrong part."""
         got = _unpack(answer, self.parts)
         want = self._want(objects, got)
-        wrong = [i for i, w in enumerate(want) if w is not None
-                 and not _close(got[i], w, self.rel, self.atol, f"your {self.parts[i]}")]
+        close = partial(_close, rel=self.rel, atol=self.atol)
+        wrong = [i for i, w in enumerate(want)
+                 if w is not None and not close(got[i], w, f"your {self.parts[i]}")]
         if not wrong:
             shown = [f"{self.parts[i]} {_shown(w)}" for i, w in enumerate(want)
                      if w is not None and not isinstance(w, (set, np.ndarray))]
@@ -282,16 +278,14 @@ class Exercise:
                 else "Every test of the task passed.")
         case = SimpleNamespace(want=want, got=got, objects=objects,
                                recompute=lambda **ov: self._want({**objects, **ov}, got))
-        for mistake in self.mistakes:
+        for mistake in self.mistakes:  # named when it explains every wrong part that it changes
             try:
                 alt = mistake.variant(case) or {}
-                covered = [i for i in wrong if i in alt]
-                hit = bool(covered) and all(
-                    not _close(alt[i], want[i], self.rel, self.atol, "")
-                    and _close(got[i], alt[i], self.rel, self.atol, "") for i in covered)
+                hit = [not close(alt[i], want[i]) and close(got[i], alt[i]) for i in wrong
+                       if i in alt]
             except Exception:  # noqa: BLE001 (a mistake that does not apply)
-                hit = False
-            if hit:
+                hit = []
+            if hit and all(hit):
                 raise Incorrect(mistake.message)
         i, w = wrong[0], want[wrong[0]]
         number = isinstance(w, (float, int, np.number)) and not isinstance(w, bool)
@@ -303,23 +297,20 @@ class Exercise:
 _REGISTRY: dict[tuple[int, int], Exercise] = {}
 
 
-def exercise(lesson: int, number: int, title: str, parts: Sequence[str],
-             expected: Callable[..., Any], hint: str, answer: str = "",
-             mistakes: Sequence[Mistake] = (), **options: Any) -> Callable:
+def exercise(lesson: int, number: int, title: str, parts: Sequence[str], expected: Callable,
+             hint: str, answer: str = "", mistakes: Sequence[Mistake] = (), **options: Any):
     """Register the solution below; ``options``: ``passed``, ``advice``, ``rel``, ``atol``."""
     def register(solution: Callable[..., Any]) -> Callable[..., Any]:
         text = answer or ("(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0])
-        _REGISTRY[(lesson, number)] = Exercise(lesson, number, title, text, tuple(parts),
-                                               expected, hint, solution,
-                                               mistakes=tuple(mistakes), **options)
+        _REGISTRY[lesson, number] = Exercise(lesson, number, title, text, tuple(parts), expected,
+                                             hint, solution, mistakes=tuple(mistakes), **options)
         return solution
     return register
 
 
 def registered(lesson_number: int) -> list[Exercise]:
     """The exercises of one lesson, in order (importing its module if needed)."""
-    name = f"{__name__}.lesson{int(lesson_number)}"
-    if importlib.util.find_spec(name):
+    if importlib.util.find_spec(name := f"{__name__}.lesson{int(lesson_number)}"):
         importlib.import_module(name)
     return [_REGISTRY[k] for k in sorted(_REGISTRY) if k[0] == lesson_number]
 
@@ -397,14 +388,11 @@ def lesson(number: int, **objects: Any) -> LessonExercises:
     exercises = registered(number)
     if not exercises:
         raise ValueError(f"no exercises registered for lesson {number}.")
-    needs: dict[str, bool] = {}
-    for ex in exercises:
-        for name, required in ex.needs.items():
-            needs[name] = needs.get(name, False) or required
-    missing = sorted(n for n, required in needs.items() if required and n not in objects)
+    needs = [ex.needs for ex in exercises]
+    missing = sorted({n for need in needs for n, req in need.items() if req}.difference(objects))
     if missing:
         raise ValueError(f"exercises.lesson({number}, ...) needs these notebook objects too: "
                          + ", ".join(f"{n}={n}" for n in missing))
-    if unused := sorted(set(objects) - set(needs)):
+    if unused := sorted(set(objects).difference(*needs)):
         warnings.warn(f"exercises.lesson({number}): no exercise uses {unused}.", stacklevel=2)
     return LessonExercises(BoundExercise(ex, objects) for ex in exercises)

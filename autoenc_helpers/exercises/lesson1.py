@@ -5,22 +5,20 @@ import numpy as np
 
 from autoenc_helpers import data, models, plots
 from autoenc_helpers.exercises import (as_array, as_model, dense_widths, exercise, expect,
-                                       fresh_like, loss_name, on_test, per_image_mse, predict)
+                                       expect_widths, fresh_like, loss_name, on_test,
+                                       per_image_mse, predict)
 
 
 def _narrow(model, _, x_val, autoencoder, LATENT):
     expect(model is not autoencoder, "that is the main (512-wide) model: build a new one.")
-    widths = dense_widths(as_model(model))
-    want = [256, LATENT, 256, int(np.prod(x_val.shape[1:]))]
-    expect(widths == want, f"its Dense layers have {widths} units; expected {want}.")
+    expect_widths(model, [256, LATENT, 256, x_val[0].size])
     fresh_like(model, autoencoder, "the main model", same_size=False)
     return None, float(per_image_mse(predict(model, x_val), x_val).mean())
 
 
 @exercise(1, 1, "A narrower hidden layer", ("model", "validation MSE"), _narrow,
-          mistakes=[on_test(x_val="x_test_u8")], passed="256 → {LATENT} → 256, trained like "
-          "the main model.", hint="models.dense_autoencoder(..., hidden=(256,)); compile and fit "
-          "it like the main model (optimiser, loss, train_ds, EPOCHS); then mse(model, x_val).")
+          mistakes=[on_test(x_val="x_test_u8")], passed="256 → {LATENT} → 256, trained alike.",
+          hint="models.dense_autoencoder(..., hidden=(256,)), fitted like the main model.")
 def narrow_hidden_layer(train_ds, x_val, mse, LATENT, EPOCHS):
     narrow, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(256,))
     narrow.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse", steps_per_execution=16)
@@ -31,21 +29,18 @@ def narrow_hidden_layer(train_ds, x_val, mse, LATENT, EPOCHS):
 
 
 def _bce(model, _, x_val, autoencoder):
-    expect(model is not autoencoder, "this is the model already trained with MSE: recompiling "
-           "it would give cross-entropy extra epochs. Build a fresh model.")
+    expect(model is not autoencoder, "that model was trained with MSE. Build a fresh model.")
     loss = loss_name(as_model(model)).lower()
     expect(loss.replace("_", "") in ("binarycrossentropy", "bce"), f"the model was compiled "
            f"with loss {loss or 'None'!r}; use loss=\"binary_crossentropy\".")
-    expect(dense_widths(model) == dense_widths(autoencoder), "use the main model's "
-           "architecture, so that only the loss differs.")
+    expect_widths(model, dense_widths(autoencoder))  # only the loss differs
     fresh_like(model, autoencoder, "the main model")
     return None, float(per_image_mse(predict(model, x_val), x_val).mean())
 
 
 @exercise(1, 2, "Cross-entropy for the same budget", ("model", "validation MSE"), _bce,
-          mistakes=[on_test(x_val="x_test_u8")], passed="A fresh model, cross-entropy, the "
-          "same budget.", hint="Build a NEW model like the main one with loss=\"binary_"
-          "crossentropy\", fit it for EPOCHS and compare mse(model, x_val) with the main one's.")
+          mistakes=[on_test(x_val="x_test_u8")], passed="A fresh model, the same budget.",
+          hint="A NEW model like the main one, compiled with loss=\"binary_crossentropy\".")
 def cross_entropy_same_budget(train_ds, x_val, y_val, mse, autoencoder, LATENT, EPOCHS):
     bce_ae, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(512,))
     bce_ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy",
@@ -64,15 +59,13 @@ def cross_entropy_same_budget(train_ds, x_val, y_val, mse, autoencoder, LATENT, 
 def _codes(encoder, codes, x_val):
     expect(as_model(encoder, "the encoder").output_shape[1:] == (2,), "the encoder outputs "
            f"codes of shape {encoder.output_shape[1:]}, expected (2,): use latent_dim=2.")
-    expect(as_array(codes, "the codes", shape=(len(x_val), 2)).std() > 0,
-           "all codes are equal: has the model been trained?")
+    expect(as_array(codes, "the codes", shape=(len(x_val), 2)).std() > 0, "all codes are equal.")
     return None, predict(encoder, x_val).astype(np.float64)
 
 
 @exercise(1, 3, "A 2-d code you can draw", ("encoder", "codes of x_val"), _codes, atol=1e-4,
           advice="They are not the encoder's codes of x_val (in its order): encoder.predict.",
-          hint="models.dense_autoencoder(..., latent_dim=2) returns (autoencoder, encoder, "
-               "decoder): train it, then encoder.predict(x_val); plots.plot_map draws them.")
+          hint="Train models.dense_autoencoder(..., latent_dim=2); encoder.predict(x_val).")
 def two_d_codes(train_ds, x_val, y_val, EPOCHS):
     ae2, enc2, _ = models.dense_autoencoder((28, 28), latent_dim=2, hidden=(512,))
     ae2.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse", steps_per_execution=16)

@@ -1,5 +1,5 @@
-"""Exercises of lesson 2 (denoising; each task fixes its noise level and seed, so a check can
-rebuild the very images the student used)."""
+"""Exercises of lesson 2 (denoising; each task fixes its noise level and seed, so that a check
+rebuilds the very images the student used)."""
 
 import keras
 
@@ -20,14 +20,11 @@ def _mixture(model, _, x_val, denoiser, noise, per_image=False, scored=None):
 @exercise(2, 1, "Train on a mixture of noises", ("model", "validation PSNR at gaussian 0.4"),
           _mixture, mistakes=[PER_IMAGE_PSNR, recomputed("that is the PSNR of the lesson's "
                                                          "denoiser.", scored="denoiser")],
-          passed="A fresh model like the denoiser, trained "
-          "for the same budget.", advice="Score it on noise.add_noise(x_val, noise.Noise("
-          "\"gaussian\", 0.4), seed=20).",
-          hint="Train keras.models.clone_model(denoiser) like the denoiser on data.autoencoder_"
-               "dataset(x_train, ..., corrupt=noise.make_corrupt([several noise.Noise])).")
+          passed="A fresh model like the denoiser, trained for the same budget.",
+          advice="Score it on noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.4), seed=20).",
+          hint="Train a clone_model(denoiser) on corrupt=noise.make_corrupt([several Noise]).")
 def noise_mixture(x_train, x_val, denoiser, noise, EPOCHS, BATCH_SIZE):
-    mixture = [noise.Noise("gaussian", 0.1), noise.Noise("gaussian", 0.2),
-               noise.Noise("gaussian", 0.4), noise.Noise("speckle", 0.4)]
+    mixture = [noise.Noise("gaussian", s) for s in (0.1, 0.2, 0.4)] + [noise.Noise("speckle", 0.4)]
     mixed_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=3,
                                         corrupt=noise.make_corrupt(mixture))
     generalist = keras.models.clone_model(denoiser)  # same architecture, fresh weights
@@ -51,8 +48,7 @@ def _gain(_a, _b, x_val, denoiser, noise, per_image=False, denoise_clean=False):
           ("PSNR of the noisy input", "PSNR of the denoised images"), _gain, atol=1e-3,
           mistakes=[swapped(), recomputed(_CLEAN, denoise_clean=True), PER_IMAGE_PSNR],
           advice="Use noise.add_noise(x_val, noise.Noise(\"gaussian\", 0.3), seed=21).",
-          hint="metrics.psnr of the mean of noise.denoising_errors(None, noisy, x_val) (the "
-               "noisy images) and of noise.denoising_errors(denoiser, noisy, x_val).")
+          hint="metrics.psnr of the mean noise.denoising_errors(None or denoiser, noisy, x_val).")
 def psnr_gain(x_val, denoiser, noise):
     x_val_03 = noise.add_noise(x_val, noise.Noise("gaussian", 0.3), seed=21)
     psnr_noisy = float(metrics.psnr(noise.denoising_errors(None, x_val_03, x_val).mean()))
@@ -71,9 +67,7 @@ def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
 @exercise(2, 3, "Without noise in training", ("model", "PSNR on the noisy validation images"),
           _plain, mistakes=[recomputed(_CLEAN, inputs="x_val")],
           advice="Feed the model x_val_noisy and compare its output with the clean x_val.",
-          passed="A fresh model like the denoiser, loss MSE, trained for the same budget.",
-          hint="Train keras.models.clone_model(denoiser) like the denoiser on data.autoencoder_"
-               "dataset(x_train, batch_size=BATCH_SIZE, seed=2) (no corrupt=); score it.")
+          hint="Train a clone_model(denoiser) on data.autoencoder_dataset(x_train, ..., seed=2).")
 def plain_autoencoder(x_train, x_val, x_val_noisy, denoiser, noise, EPOCHS, BATCH_SIZE):
     clean_ds = data.autoencoder_dataset(x_train, batch_size=BATCH_SIZE, seed=2)  # no noise
     plain = keras.models.clone_model(denoiser)  # same architecture, fresh weights

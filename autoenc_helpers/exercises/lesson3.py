@@ -17,10 +17,8 @@ def _stricter(_t, _far, _rates, val_errors, test_errors, ood_errors, q=99.9):
           _stricter, rel=1e-6, mistakes=[
               on_test(val_errors="test_errors"), PERCENT,
               recomputed("that is the 99th percentile; the task asks for the 99.9th.", q=99),
-              recomputed("your false-alarm rate is measured on the validation errors, which "
-                         "chose the threshold: use the test digits.", test_errors="val_errors")],
-          hint="metrics.percentile_threshold(val_errors, 99.9), then metrics.flag_rate(errors, "
-               "threshold) for test_errors and for each entry of ood_errors.")
+              recomputed("your false alarms use validation errors.", test_errors="val_errors")],
+          hint="metrics.percentile_threshold(val_errors, 99.9), then metrics.flag_rate per set.")
 def stricter_threshold(val_errors, test_errors, ood_errors):
     threshold_999 = metrics.percentile_threshold(val_errors, 99.9)  # validation digits only
     false_alarm_rate = metrics.flag_rate(test_errors, threshold_999)
@@ -31,8 +29,7 @@ def stricter_threshold(val_errors, test_errors, ood_errors):
 
 def _missed(idx, ood_errors, threshold, flagged=False):
     errors = np.asarray(ood_errors["rot180"])
-    expect(np.asarray(idx).dtype != bool, "that is a boolean mask; give the indices, e.g. "
-           "np.flatnonzero(mask).")
+    expect(np.asarray(idx).dtype != bool, "give the indices (np.flatnonzero), not a boolean mask.")
     got = as_array(idx, "your indices", shape=(None,), allow_empty=True)
     expect(np.all(got == np.round(got)) and np.all((0 <= got) & (got < len(errors))),
            f"indices must lie in [0, {len(errors)}) and be whole numbers.")
@@ -42,11 +39,9 @@ def _missed(idx, ood_errors, threshold, flagged=False):
 
 @exercise(3, 2, "Which rotated digits slip through?", ("indices",), _missed,
           answer="the indices (in ood_errors[\"rot180\"]) of the rot180 digits NOT flagged",
-          mistakes=[recomputed("these are the rotated digits that WERE flagged; the task asks "
-                               "for those that slip through.", flagged=True)],
+          mistakes=[recomputed("these are the rotated digits that WERE flagged.", flagged=True)],
           advice="Some that slip through are missing, or some of yours are flagged.",
-          hint="np.flatnonzero(ood_errors[\"rot180\"] < threshold) gives their positions; they "
-               "are the first test digits turned by 180 degrees, labelled by y_test.")
+          hint="np.flatnonzero(ood_errors[\"rot180\"] < threshold) (the first test digits).")
 def missed_rotations(ood_errors, threshold, x_test_u8, y_test):
     errors = ood_errors["rot180"]  # the first len(errors) test digits, turned by 180 degrees
     missed = np.flatnonzero(errors < threshold)  # not flagged: they slip through
@@ -69,8 +64,7 @@ def _perplexity(points, _, z_sub, K, k=None):
           rel=1e-6, mistakes=[recomputed("your trustworthiness uses another number of neighbours:"
                                          " n_neighbors=K.", k=k) for k in (5, 10, 15, 30)],
           passed="(The check cannot see which perplexity made the map.)",
-          hint="latent.tsne_2d(z_sub, random_state=3, perplexity=5) gives an (n, 2) map; score "
-               "it with sklearn.manifold.trustworthiness(z_sub, map, n_neighbors=K).")
+          hint="latent.tsne_2d(z_sub, random_state=3, perplexity=5), scored by trustworthiness.")
 def small_perplexity(z_sub, y_sub, K, latent):
     map_5 = latent.tsne_2d(z_sub, random_state=3, perplexity=5, n_jobs=2)
     trust_5 = trustworthiness(z_sub, map_5, n_neighbors=K)

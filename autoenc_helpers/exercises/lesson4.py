@@ -2,14 +2,12 @@
 
 import keras
 import numpy as np
-from keras import layers
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from autoenc_helpers import metrics
 from autoenc_helpers.config import get_settings
-from autoenc_helpers.exercises import (ONE_MINUS_AUC, dense_widths, exercise, expect, on_test,
+from autoenc_helpers.exercises import (ONE_MINUS_AUC, exercise, expect, expect_widths, on_test,
                                        predict, recomputed, swapped)
-from autoenc_helpers.metrics import classification_metrics, ranking_metrics
 
 
 def _errors(det, x, kind: str) -> np.ndarray:
@@ -23,11 +21,10 @@ def _squared(_a, _b, detector, split, part="val"):
     return tuple(float(roc_auc_score(y, _errors(detector, x, kind))) for kind in ("mae", "mse"))
 
 
-@exercise(4, 1, "Squared instead of absolute error as the score", ("ROC AUC of the MAE score",
-          "ROC AUC of the MSE score"), _squared, rel=1e-4,
+@exercise(4, 1, "Squared instead of absolute error as the score",
+          ("ROC AUC of the MAE score", "ROC AUC of the MSE score"), _squared, rel=1e-4,
           mistakes=[swapped(), ONE_MINUS_AUC, on_test(part="test")],
-          hint="No retraining: metrics.reconstruction_errors(detector.model_, x, kind=\"mse\") "
-               "on x = detector.transform_input(split.x_val); roc_auc_score(split.y_val, ...).")
+          hint="No retraining: reconstruction_errors(..., kind=\"mse\") on transform_input(x).")
 def squared_error_score(detector, split):
     x_val_scaled = detector.transform_input(split.x_val)  # what the network sees
     mae = metrics.reconstruction_errors(detector.model_, x_val_scaled, kind="mae")
@@ -47,29 +44,22 @@ def _percentile(_t, _p, _r, detector, split, pool="normals", positive=1):
 
 @exercise(4, 2, "A 99th-percentile threshold", ("threshold", "precision", "recall"),
           _percentile, rel=1e-4, advice="Flag when error >= threshold; the anomaly is positive.",
-          mistakes=[swapped(1, 2), recomputed("your percentile is taken over ALL validation "
-                                              "errors; use the normal beats only.", pool="all"),
-                    recomputed("your percentile is taken over the (optimistic) training "
-                               "errors; use the validation normals.", pool="train"),
-                    recomputed("you took the NORMAL class as positive; the anomaly (y = 1) is.",
-                               positive=0)],
-          hint="t = detector.choose_threshold(PercentileThreshold(q=99)), then "
-               "classification_metrics(split.y_val, detector.val_errors_, t).")
+          mistakes=[swapped(1, 2),
+                    recomputed("your percentile is over ALL validation errors.", pool="all"),
+                    recomputed("your percentile is over the training errors.", pool="train"),
+                    recomputed("you took the NORMAL class as positive.", positive=0)],
+          hint="t = detector.choose_threshold(PercentileThreshold(q=99)); classification_metrics.")
 def percentile_99(detector, split, PercentileThreshold):
     t = detector.choose_threshold(PercentileThreshold(q=99))  # validation normals' errors
-    scores = classification_metrics(split.y_val, detector.val_errors_, t)
-    print(f"threshold {t:.4f}: precision {scores['precision']:.3f}, "
-          f"recall {scores['recall']:.3f}")
+    scores = metrics.classification_metrics(split.y_val, detector.val_errors_, t)
+    print(f"threshold {t:.4f}: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}")
     return t, scores["precision"], scores["recall"]
 
 
 def _tutorial(det, _auc, _f1, detector, split):
     expect(det is not detector, "that is the lesson's detector: build a new one.")
-    expect(isinstance(det, type(detector)) and hasattr(det, "model_"), "the first item should "
-           f"be a fitted ReconstructionAnomalyDetector, got {type(det).__name__}.")
-    widths, n = dense_widths(det.model_), det.n_features_in_
-    expect(widths == [32, 16, 8, 16, 32, n], f"its Dense layers have {widths} units; the "
-           f"tutorial's are [32, 16, 8, 16, 32, {n}].")
+    expect(isinstance(det, type(detector)) and hasattr(det, "model_"), "give a fitted detector.")
+    expect_widths(det.model_, [32, 16, 8, 16, 32, det.n_features_in_])
     for name, want in (("epochs", get_settings().epochs(20)), ("batch_size", 512),
                        ("learning_rate", 1e-3), ("threshold", "mean_std")):
         expect(getattr(det, name) == want, f"use {name}={want!r}, as the tutorial does.")
@@ -82,22 +72,20 @@ def _tutorial(det, _auc, _f1, detector, split):
 @exercise(4, 3, "The tutorial's recipe, on the validation set",
           ("detector", "validation ROC AUC", "validation F1"), _tutorial, rel=1e-4,
           mistakes=[ONE_MINUS_AUC], advice="Score split.x_val at the detector's own threshold_.",
-          hint="ReconstructionAnomalyDetector(builder, threshold=\"mean_std\", epochs=S.epochs(20"
-               "), batch_size=512, learning_rate=1e-3) with Dense layers 32, 16, 8, 16, 32.")
+          hint="Dense layers 32, 16, 8, 16, 32; threshold=\"mean_std\", epochs=S.epochs(20), "
+               "batch_size=512, learning_rate=1e-3.")
 def tutorial_recipe(split, x_train_normal, ReconstructionAnomalyDetector):
     def build_tutorial(n_features):  # the TensorFlow tutorial's autoencoder
-        return keras.Sequential([
-            keras.Input((n_features,)),
-            layers.Dense(32, activation="relu"), layers.Dense(16, activation="relu"),
-            layers.Dense(8, activation="relu"), layers.Dense(16, activation="relu"),
-            layers.Dense(32, activation="relu"), layers.Dense(n_features, activation="sigmoid")])
+        hidden = [keras.layers.Dense(n, activation="relu") for n in (32, 16, 8, 16, 32)]
+        return keras.Sequential([keras.Input((n_features,)), *hidden,
+                                 keras.layers.Dense(n_features, activation="sigmoid")])
 
     tutorial = ReconstructionAnomalyDetector(build_tutorial, threshold="mean_std",
                                              epochs=get_settings().epochs(20), batch_size=512,
                                              learning_rate=1e-3, random_state=0)
     tutorial.fit(x_train_normal)  # no validation data: no early stopping, as in the tutorial
     errors = tutorial.score_samples(split.x_val)
-    roc_auc = ranking_metrics(split.y_val, errors)["roc_auc"]
-    f1 = classification_metrics(split.y_val, errors, tutorial.threshold_)["f1"]
+    roc_auc = metrics.ranking_metrics(split.y_val, errors)["roc_auc"]
+    f1 = metrics.classification_metrics(split.y_val, errors, tutorial.threshold_)["f1"]
     print(f"tutorial recipe, validation: ROC AUC {roc_auc:.4f}, F1 {f1:.3f}")
     return tutorial, roc_auc, f1

@@ -11,7 +11,7 @@ from autoenc_helpers.exercises import as_model, exercise, expect, layers_of, on_
 from autoenc_helpers.metrics import ranking_metrics
 
 
-def _probe(encoder, _, split, x_train, x_val, x_test=None, part="y_val", size=4, cell=None):
+def _probe(encoder, _, split, x_train, x_val, size=4, cell=None, part="y_val"):
     z_train, z_val = (predict(as_model(encoder, "your encoder"), x).reshape(len(x), -1)
                       for x in (x_train, x_val))
     expect(z_train.shape[1] == size, f"your encoder's code has {z_train.shape[1]} numbers; "
@@ -28,10 +28,9 @@ _PROBE = dict(mistakes=[on_test(part="y_test", x_val="x_test")], rel=1e-6,
 
 
 @exercise(5, 1, "A GRU instead of an LSTM", ("encoder", "validation probe accuracy"),
-          lambda e, a, split, x_train, x_val, LATENT, x_test=None, part="y_val": _probe(
-              e, a, split, x_train, x_val, x_test, part, LATENT, "GRU"), **_PROBE,
-          hint="models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS, cell=\"gru\""
-               "); train(...) it; sequences.linear_probe on the codes of x_train and x_val.")
+          lambda e, a, split, x_train, x_val, LATENT, part="y_val": _probe(
+              e, a, split, x_train, x_val, LATENT, "GRU", part), **_PROBE,
+          hint="models.recurrent_autoencoder(..., cell=\"gru\"); train it; probe its codes.")
 def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     gru_ae, gru_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS,
                                                       cell="gru")
@@ -62,12 +61,10 @@ def _leak(rms_windows, _, split):
     return None, want
 
 
-@exercise(5, 3, "How windows of one series leak", ("gap with windows", "gap with separate "
-                                                   "series"), _leak, rel=1e-4,
-          answer="(mean RMS gap to the nearest training window, to the nearest training series)",
+@exercise(5, 3, "How windows of one series leak",
+          ("gap with windows", "gap with separate series"), _leak, rel=1e-4,
           advice="Divide each distance to the nearest series by sqrt(LENGTH), and average.",
-          hint="Cut sequences.make_signals(1, length=20 * LENGTH) into windows every 4 steps, "
-               "split them at random in halves; NearestNeighbors(n_neighbors=1) gives the gaps.")
+          hint="Windows every 4 steps of make_signals(1, length=20 * LENGTH); NearestNeighbors.")
 def windows_leak(split, LENGTH, sequences):
     def nearest_rms(train, test):
         dist, _ = NearestNeighbors(n_neighbors=1).fit(train).kneighbors(test)
@@ -97,12 +94,11 @@ def _budget(short, long, ECG_MAX_EPOCHS):
     return None, None
 
 
-@exercise(5, 4, "A longer training budget", ("detector with ECG_MAX_EPOCHS",
-                                             "detector with twice as many"), _budget,
+@exercise(5, 4, "A longer training budget",
+          ("detector with ECG_MAX_EPOCHS", "detector with twice as many"), _budget,
           passed="Both use build_conv, the two budgets and one split; compare their validation"
                  " ROC AUC (one split is noisy: the lesson's choice looked at all five).",
-          hint="Fit make_detector(build_conv, 0) and one with epochs=2 * ECG_MAX_EPOCHS on the "
-               "normals of train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0), with its x_val.")
+          hint="make_detector(build_conv, 0), and with epochs=2 * ECG_MAX_EPOCHS; split seed=0.")
 def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS,
                   train_val_test_split):
     sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate

@@ -25,8 +25,7 @@ def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="c
 @exercise(8, 1, "Search with the cosine distance", ("precision@10",), _cosine, atol=1e-4,
           mistakes=[recomputed("that is the precision with the Euclidean distance: pass "
                                "metric=\"cosine\".", metric="euclidean"), _ON_TEST],
-          hint="NearestNeighbors(n_neighbors=K, metric=\"cosine\") on the codes of gallery_u8; "
-               "metrics.precision_at_k(y_val, gallery_y[neighbours of x_val_u8's codes]).")
+          hint="NearestNeighbors(n_neighbors=K, metric=\"cosine\") on the codes; precision_at_k.")
 def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
     gallery_codes = encoder.predict(data.to_float(gallery_u8), verbose=0)
     index = NearestNeighbors(n_neighbors=K, metric="cosine").fit(gallery_codes)
@@ -46,11 +45,9 @@ def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed):
 
 
 @exercise(8, 2, "k nearest neighbours instead of a logistic regression", ("accuracy",), _knn,
-          answer="validation accuracy of 5-NN on the codes, 100 labels per class (first draw)",
           mistakes=[_ON_TEST], atol=1e-4, advice="Use the lesson's first draw, applications."
           "labelled_subset(y_train, 100, seed=S.seed), and KNeighborsClassifier(5) on the codes.",
-          hint="idx = applications.labelled_subset(y_train, 100, seed=S.seed); fit "
-               "KNeighborsClassifier(5) on the codes of x_train[idx]; score it on x_val_u8's.")
+          hint="KNeighborsClassifier(5) on the codes of x_train[idx], idx from labelled_subset.")
 def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications):
     idx = applications.labelled_subset(y_train, 100, seed=seed)  # the first draw of 100 per class
     train_codes = encoder.predict(data.to_float(x_train[idx]), verbose=0)
@@ -76,12 +73,9 @@ def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
 
 @exercise(8, 3, "A bigger hole than in training", ("PSNR of the autoencoder",
                                                    "PSNR of the mean image"), _hole,
-          mistakes=[swapped(), recomputed("that is the PSNR with 12x12 holes: make the squares "
-                                          "16 pixels wide.", side=12)],
+          mistakes=[swapped(), recomputed("that is the PSNR with 12x12 holes.", side=12)],
           advice="Use 16x16 squares drawn with the seed pair [S.seed, 3] on x_val_u8.",
-          hint="masks = hole_masks(len(x_val), [S.seed, 3], side=16).numpy(); fill the holes with"
-               " inpainter.predict(hide(x_val, masks)) and with mean_image; compare "
-               "metrics.psnr(metrics.masked_mse(x_val, filled, masks).mean()).")
+          hint="hole_masks(len(x_val), [S.seed, 3], side=16); fill with inpainter and mean_image.")
 def bigger_hole(inpainter, mean_image, x_val_u8, seed, hole_masks, hide):
     x = data.to_float(x_val_u8)
     masks = hole_masks(len(x), [seed, 3], side=16).numpy()  # 16x16 squares this time
