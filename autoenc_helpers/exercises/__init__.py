@@ -20,6 +20,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from autoenc_helpers.data import to_float
+
 
 class Incorrect(Exception):
     """Raised by a check: the answer is wrong; the message says why and what to try."""
@@ -172,17 +174,15 @@ def loss_name(model: Any) -> str:
 def predict(model: Any, x: Any, output: int = 0) -> np.ndarray:
     """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``."""
     x = np.asarray(x)
-    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
+    x = to_float(x) if x.dtype == np.uint8 else x.astype(np.float32)  # series: any range
     batches = [model(x[i:i + 500]) for i in range(0, len(x), 500)]
     return np.concatenate([np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32)
                            for y in batches])
 
 
 def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
-    """``(n,)`` mean squared error of each image against ``clean`` (uint8 scaled here)."""
-    clean = np.asarray(clean)
-    clean = clean.astype(np.float32) / 255 if clean.dtype == np.uint8 else clean
-    diff = np.asarray(outputs, np.float32) - clean.astype(np.float32)
+    """``(n,)`` mean squared error of each image against ``clean`` (uint8: ``to_float``)."""
+    diff = np.asarray(outputs, np.float32) - to_float(clean)
     return np.square(diff).reshape(len(diff), -1).mean(axis=1)
 
 

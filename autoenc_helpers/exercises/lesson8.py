@@ -59,7 +59,7 @@ def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications)
 
 
 def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
-    x = np.asarray(x_val_u8, np.float32) / 255.0
+    x = data.to_float(x_val_u8)
     corners = tf.random.stateless_uniform((len(x), 2), seed=[seed, 3], minval=0,
                                           maxval=29 - side, dtype=tf.int32).numpy()
     top, left = corners.T[:, :, None, None]
