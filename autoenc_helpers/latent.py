@@ -52,14 +52,12 @@ def class_means(z: NDArray, y: NDArray) -> NDArray[np.float32]:
 # ------------------------------------------------------------------------ maps and their quality
 
 
-def _codes_and_labels(z: NDArray, y: NDArray | None, who: str) -> tuple[NDArray, NDArray]:
+def _codes_and_labels(z: NDArray, y: NDArray, who: str) -> tuple[NDArray, NDArray]:
     """``(z, y)`` checked: :func:`~autoenc_helpers.metrics.check_codes`, and ``(n,)`` labels."""
-    z = check_codes(z, who)
-    if y is not None:
-        y = np.asarray(y)
-        if y.shape != (len(z),):
-            raise ValueError(f"{who}: expected {len(z)} labels of shape ({len(z)},), "
-                             f"got shape {y.shape}.")
+    z, y = check_codes(z, who), np.asarray(y)
+    if y.shape != (len(z),):
+        raise ValueError(f"{who}: expected {len(z)} labels of shape ({len(z)},), got shape "
+                         f"{y.shape}.")
     return z, y
 
 
@@ -82,7 +80,7 @@ def tsne_2d(z: NDArray, random_state: int = 0, n_jobs: int = 2, perplexity: floa
     """
     from openTSNE import TSNE
 
-    z, _ = _codes_and_labels(z, None, "tsne_2d")
+    z = check_codes(z, "tsne_2d")
     if len(z) <= 3 * perplexity:
         raise ValueError(f"tsne_2d: need more than 3 * perplexity = {3 * perplexity:g} points, "
                          f"got {len(z)}; lower the perplexity.")
