@@ -12,7 +12,7 @@ import inspect
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -150,25 +150,27 @@ def layers_of(model: Any) -> list[Any]:
 
 def dense_widths(model: Any) -> list[int]:
     """Units of every ``Dense`` layer of a Keras model, nested models included, in order."""
-    return [int(la.units) for la in layers_of(model) if type(la).__name__ == "Dense"]
+    return [int(la.units) for la in layers_of(as_model(model)) if type(la).__name__ == "Dense"]
 
 
 def expect_widths(model: Any, want: Sequence[int]) -> None:
     """Check that the ``Dense`` layers of the Keras ``model`` have ``want`` units, in order."""
-    widths, want = dense_widths(as_model(model)), [int(w) for w in want]
+    widths, want = dense_widths(model), [int(w) for w in want]
     expect(widths == want, f"its Dense layers have {widths} units; expected {want}.")
+
+
+def expect_loss(model: Any, *names: str) -> None:
+    """Check that the Keras ``model`` was compiled with the loss ``names[0]`` (or an alias)."""
+    loss = getattr(as_model(model), "loss", None)
+    name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", ""))
+    expect(name.lower() in names, f"the model was compiled with loss {name or 'None'!r}; use "
+           f"loss=\"{names[0]}\".")
 
 
 def training_steps(model: Any) -> int:
     """Optimizer steps a compiled Keras model has taken (0 if it has none)."""
     optimizer = getattr(model, "optimizer", None)
     return 0 if optimizer is None else int(np.asarray(optimizer.iterations))
-
-
-def loss_name(model: Any) -> str:
-    """The name of a compiled model's loss: ``"binary_crossentropy"``, ``"mse"``, ..."""
-    loss = getattr(model, "loss", None)
-    return loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", ""))
 
 
 def predict(model: Any, x: Any, output: int = 0) -> np.ndarray:
@@ -234,7 +236,8 @@ def _shown(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One declarative exercise (see the package docstring)."""
+    """One declarative exercise (see the package docstring), bound to ``objects`` by
+    :func:`lesson`; ``reference`` is the stored solution."""
 
     lesson: int
     number: int
@@ -242,19 +245,24 @@ class Exercise:
     answer: str
     parts: tuple[str, ...]
     expected: Callable[..., Any]
-    hint: str
-    solution: Callable[..., Any]
+    hint_text: str
+    reference: Callable[..., Any]
     passed: str = ""
     mistakes: tuple[Mistake, ...] = ()
     advice: str = "Compute it with code (do not type it in)."
     rel: float = 1e-3
     atol: float = 1e-6
+    objects: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"ex{self.number}"
 
     @property
     def needs(self) -> dict[str, bool]:
         """Notebook objects used, each ``True`` when it must be bound (no default)."""
         out = {name: False for m in self.mistakes for name in m.uses}
-        for fn, skip in ((self.solution, 0), (self.expected, len(self.parts))):
+        for fn, skip in ((self.reference, 0), (self.expected, len(self.parts))):
             for p in list(inspect.signature(fn).parameters.values())[skip:]:
                 out[p.name] = out.get(p.name, False) or p.default is p.empty
         return out
@@ -263,9 +271,9 @@ class Exercise:
         want = _call(self.expected, objects, *got)
         return want if isinstance(want, tuple) else (want,)
 
-    def check(self, answer: Any, objects: Mapping[str, Any]) -> str:
+    def verdict(self, answer: Any) -> str:
         """A pass message, or :class:`Incorrect` naming the mistake or the first wrong part."""
-        got = _unpack(answer, self.parts)
+        got, objects = _unpack(answer, self.parts), self.objects
         want = self._want(objects, got)
         close = partial(_close, rel=self.rel, atol=self.atol)
         wrong = [i for i, w in enumerate(want)
@@ -293,6 +301,49 @@ class Exercise:
                  else "not what recomputing it gives")
         raise Incorrect(f"your {self.parts[i]} is {shown}. {self.advice}")
 
+    def hint(self) -> None:
+        """Print the hint."""
+        print(f"Hint ({self.name}): {self.hint_text}")
+
+    def solution(self) -> None:
+        """Show the stored solution's source code (what ``solve()`` runs)."""
+        from IPython.display import Code, display
+
+        print(f"Solution of {self.name} ({self.title}); run it with `answer = {self.name}"
+              f".solve()`. It returns {self.answer}.")
+        source = inspect.getsource(self.reference)
+        display(Code(source[source.find("\ndef ") + 1:], language="python"))  # no @exercise
+
+    def solve(self) -> Any:
+        """Run the stored solution on the bound objects and return its answer."""
+        return _call(self.reference, self.objects)
+
+    def evaluate(self, answer: Any) -> CheckResult:
+        """Check ``answer`` without printing; never raises for a wrong answer."""
+        if answer is None:
+            return CheckResult(False, f"`answer` is still None. Write your code, or try "
+                               f"{self.name}.hint() or {self.name}.solution().", answered=False)
+        try:
+            return CheckResult(True, self.verdict(answer))
+        except Incorrect as exc:
+            return CheckResult(False, str(exc))
+        except Exception as exc:  # noqa: BLE001 (a wrong answer never ends in a traceback)
+            return CheckResult(False, f"the check could not use your answer "
+                               f"({type(exc).__name__}: {exc}). Expected {self.answer}.")
+
+    def check(self, answer: Any) -> None:
+        """Check ``answer`` and print the verdict (quick mode: ``None`` checks the solution)."""
+        from autoenc_helpers.config import get_settings
+
+        quick = answer is None and get_settings().quick
+        if quick:
+            print(f"Quick mode: checking the stored solution ({self.name}.solve()).")
+        result = self.evaluate(self.solve() if quick else answer)
+        print(f"{self.name}: {result}")
+        if quick and not result.passed:
+            raise SolutionFailedError(f"lesson {self.lesson}, {self.name}: the stored solution "
+                                      f"fails its check: {result.message}")
+
 
 _REGISTRY: dict[tuple[int, int], Exercise] = {}
 
@@ -315,75 +366,7 @@ def registered(lesson_number: int) -> list[Exercise]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY) if k[0] == lesson_number]
 
 
-class BoundExercise:
-    """An :class:`Exercise` bound to the notebook objects it needs."""
-
-    def __init__(self, exercise: Exercise, objects: Mapping[str, Any]) -> None:
-        self.exercise = exercise
-        self.objects = dict(objects)
-        self.name = f"ex{exercise.number}"
-        self.title = exercise.title
-        self.last_result: CheckResult | None = None
-
-    def hint(self) -> None:
-        """Print the hint."""
-        print(f"Hint ({self.name}): {self.exercise.hint}")
-
-    def solution(self) -> None:
-        """Show the stored solution's source code (what ``solve()`` runs)."""
-        from IPython.display import Code, display
-
-        print(f"Solution of {self.name} ({self.title}); run it with `answer = {self.name}"
-              f".solve()`. It returns {self.exercise.answer}.")
-        source = inspect.getsource(self.exercise.solution)
-        display(Code(source[source.find("\ndef ") + 1:], language="python"))  # no @exercise
-
-    def solve(self) -> Any:
-        """Run the stored solution on the bound objects and return its answer."""
-        return _call(self.exercise.solution, self.objects)
-
-    def evaluate(self, answer: Any) -> CheckResult:
-        """Check ``answer`` without printing; never raises for a wrong answer."""
-        if answer is None:
-            return CheckResult(False, f"`answer` is still None. Write your code, or try "
-                               f"{self.name}.hint() or {self.name}.solution().", answered=False)
-        try:
-            return CheckResult(True, self.exercise.check(answer, self.objects))
-        except Incorrect as exc:
-            return CheckResult(False, str(exc))
-        except Exception as exc:  # noqa: BLE001 (a wrong answer never ends in a traceback)
-            return CheckResult(False, f"the check could not use your answer "
-                               f"({type(exc).__name__}: {exc}). Expected {self.exercise.answer}.")
-
-    def check(self, answer: Any) -> None:
-        """Check ``answer`` and print the verdict (quick mode: ``None`` checks the solution)."""
-        from autoenc_helpers.config import get_settings
-
-        quick = answer is None and get_settings().quick
-        if quick:
-            print(f"Quick mode: checking the stored solution ({self.name}.solve()).")
-        self.last_result = self.evaluate(self.solve() if quick else answer)
-        print(f"{self.name}: {self.last_result}")
-        if quick and not self.last_result.passed:
-            raise SolutionFailedError(f"lesson {self.exercise.lesson}, {self.name}: the stored "
-                                      f"solution fails its check: {self.last_result.message}")
-
-
-class LessonExercises(tuple):
-    """A lesson's bound exercises: ``ex1, ex2 = ...``, ``ex[1]`` or ``ex.ex1``."""
-
-    def __getitem__(self, number: int) -> BoundExercise:
-        if not isinstance(number, int) or not 1 <= number <= len(self):
-            raise KeyError(f"exercises are numbered 1 to {len(self)}, not {number!r}.")
-        return tuple.__getitem__(self, number - 1)
-
-    def __getattr__(self, name: str) -> BoundExercise:
-        if name.startswith("ex") and name[2:].isdigit() and 1 <= int(name[2:]) <= len(self):
-            return self[int(name[2:])]
-        raise AttributeError(name)
-
-
-def lesson(number: int, **objects: Any) -> LessonExercises:
+def lesson(number: int, **objects: Any) -> tuple[Exercise, ...]:
     """Lesson ``number``'s exercises bound to the notebook ``objects`` they use, by name."""
     exercises = registered(number)
     if not exercises:
@@ -395,4 +378,4 @@ def lesson(number: int, **objects: Any) -> LessonExercises:
                          + ", ".join(f"{n}={n}" for n in missing))
     if unused := sorted(set(objects).difference(*needs)):
         warnings.warn(f"exercises.lesson({number}): no exercise uses {unused}.", stacklevel=2)
-    return LessonExercises(BoundExercise(ex, objects) for ex in exercises)
+    return tuple(replace(ex, objects=dict(objects)) for ex in exercises)

@@ -5,7 +5,7 @@ import numpy as np
 
 from autoenc_helpers import data, models, plots
 from autoenc_helpers.exercises import (as_array, as_model, dense_widths, exercise, expect,
-                                       expect_widths, fresh_like, loss_name, on_test,
+                                       expect_loss, expect_widths, fresh_like, on_test,
                                        per_image_mse, predict)
 
 
@@ -30,9 +30,7 @@ def narrow_hidden_layer(train_ds, x_val, mse, LATENT, EPOCHS):
 
 def _bce(model, _, x_val, autoencoder):
     expect(model is not autoencoder, "that model was trained with MSE. Build a fresh model.")
-    loss = loss_name(as_model(model)).lower()
-    expect(loss.replace("_", "") in ("binarycrossentropy", "bce"), f"the model was compiled "
-           f"with loss {loss or 'None'!r}; use loss=\"binary_crossentropy\".")
+    expect_loss(model, "binary_crossentropy", "bce")
     expect_widths(model, dense_widths(autoencoder))  # only the loss differs
     fresh_like(model, autoencoder, "the main model")
     return None, float(per_image_mse(predict(model, x_val), x_val).mean())

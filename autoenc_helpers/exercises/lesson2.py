@@ -4,9 +4,8 @@ rebuilds the very images the student used)."""
 import keras
 
 from autoenc_helpers import data, metrics
-from autoenc_helpers.exercises import (PER_IMAGE_PSNR, dataset_psnr, exercise, expect,
-                                       fresh_like, loss_name, per_image_mse, predict, recomputed,
-                                       swapped)
+from autoenc_helpers.exercises import (PER_IMAGE_PSNR, dataset_psnr, exercise, expect_loss,
+                                       fresh_like, per_image_mse, predict, recomputed, swapped)
 
 _CLEAN = "that is the PSNR on the CLEAN validation images: feed the model the noisy ones."
 
@@ -59,7 +58,7 @@ def psnr_gain(x_val, denoiser, noise):
 
 def _plain(model, _, x_val, x_val_noisy, denoiser, inputs=None):
     fresh_like(model, denoiser, "the lesson's denoiser")
-    expect(loss_name(model).lower() in ("mse", "mean_squared_error"), "use loss=\"mse\".")
+    expect_loss(model, "mse", "mean_squared_error")
     outputs = predict(model, x_val_noisy if inputs is None else inputs)
     return None, dataset_psnr(per_image_mse(outputs, x_val))
 

@@ -1,5 +1,7 @@
 """Exercises of lesson 5 (sequence autoencoders on ``(n, LENGTH, 1)`` series)."""
 
+from functools import partial
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
@@ -11,11 +13,11 @@ from autoenc_helpers.exercises import as_model, exercise, expect, layers_of, on_
 from autoenc_helpers.metrics import ranking_metrics
 
 
-def _probe(encoder, _, split, x_train, x_val, size=4, cell=None, part="y_val"):
+def _probe(encoder, _, split, x_train, x_val, LATENT, size=None, cell=None, part="y_val"):
     z_train, z_val = (predict(as_model(encoder, "your encoder"), x).reshape(len(x), -1)
                       for x in (x_train, x_val))
-    expect(z_train.shape[1] == size, f"your encoder's code has {z_train.shape[1]} numbers; "
-           f"the task asks for {size}.")
+    expect(z_train.shape[1] == (size or LATENT), f"your encoder's code has {z_train.shape[1]} "
+           f"numbers; the task asks for {size or LATENT}.")
     kinds = {type(la).__name__ for la in layers_of(encoder)} & {"LSTM", "GRU"}
     expect(cell is None or kinds == {cell}, f"your encoder's recurrent layers are "
            f"{sorted(kinds) or 'none'}; use {cell} layers.")
@@ -23,13 +25,12 @@ def _probe(encoder, _, split, x_train, x_val, size=4, cell=None, part="y_val"):
     return None, float(probe.fit(z_train, split.y_train).score(z_val, getattr(split, part)))
 
 
-_PROBE = dict(mistakes=[on_test(part="y_test", x_val="x_test")], rel=1e-6,
+_PROBE = dict(parts=("encoder", "validation probe accuracy"), rel=1e-6,
+              mistakes=[on_test(part="y_test", x_val="x_test")],
               advice="Fit the probe on x_train's codes, score it on x_val's (linear_probe).")
 
 
-@exercise(5, 1, "A GRU instead of an LSTM", ("encoder", "validation probe accuracy"),
-          lambda e, a, split, x_train, x_val, LATENT, part="y_val": _probe(
-              e, a, split, x_train, x_val, LATENT, "GRU", part), **_PROBE,
+@exercise(5, 1, "A GRU instead of an LSTM", expected=partial(_probe, cell="GRU"), **_PROBE,
           hint="models.recurrent_autoencoder(..., cell=\"gru\"); train it; probe its codes.")
 def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     gru_ae, gru_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=LATENT, units=UNITS,
@@ -41,8 +42,8 @@ def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     return gru_enc, acc
 
 
-@exercise(5, 2, "A code of 4 numbers", ("encoder", "validation probe accuracy"), _probe,
-          **_PROBE, hint="The same builder with latent_dim=4; train it, then probe its codes.")
+@exercise(5, 2, "A code of 4 numbers", expected=partial(_probe, size=4), **_PROBE,
+          hint="The same builder with latent_dim=4; train it, then probe its codes.")
 def code_of_four(train, x_train, x_val, split, LENGTH, UNITS, sequences):
     small_ae, small_enc, _ = models.recurrent_autoencoder(LENGTH, latent_dim=4, units=UNITS)
     train(small_ae)
@@ -81,17 +82,16 @@ def windows_leak(split, LENGTH, sequences):
 
 
 def _budget(short, long, ECG_MAX_EPOCHS):
-    for det, what, budget in ((short, "your first detector", ECG_MAX_EPOCHS),
-                              (long, "your second detector", 2 * ECG_MAX_EPOCHS)):
+    for det, n, what in ((short, 1, "your first detector"), (long, 2, "your second detector")):
         expect(hasattr(det, "epochs"), f"{what} should be a ReconstructionAnomalyDetector.")
         expect(getattr(det, "val_errors_", None) is not None, f"{what} is not fitted with "
                "validation data (sp.x_val, sp.y_val).")
-        expect(det.epochs == budget, f"{what} has a budget of {det.epochs} epochs, not {budget}.")
+        expect(det.epochs == n * ECG_MAX_EPOCHS, f"{what} has a budget of {det.epochs} epochs, "
+               f"not {n * ECG_MAX_EPOCHS}.")
         expect("Conv1D" in {type(la).__name__ for la in layers_of(det.model_)},
                f"{what} trains no Conv1D layer: pass build_conv as its model builder.")
     expect(np.array_equal(short.val_labels_, long.val_labels_), "the two detectors saw "
            "different data: fit both on the same split (seed=0).")
-    return None, None
 
 
 @exercise(5, 4, "A longer training budget",
