@@ -191,7 +191,9 @@ def test_check_helpers():
     with pytest.raises(Incorrect, match="Keras model"):
         exercises.as_model("model")
     ae, _, _ = models.dense_autoencoder((28, 28), latent_dim=3, hidden=(7,))
-    assert exercises.dense_widths(ae) == [7, 3, 7, 784]
+    exercises.expect_widths(ae, [7, 3, 7, 784])
+    with pytest.raises(Incorrect, match=r"\[7, 3, 7, 784\] units; expected \[7\]"):
+        exercises.expect_widths(ae, [7])
     assert exercises.training_steps(ae) == 0
     ae.compile(optimizer="adam", loss="binary_crossentropy")
     exercises.expect_loss(ae, "binary_crossentropy")
@@ -390,7 +392,7 @@ def test_lesson3_wrong_answers_fail(lesson3):
     assert_fails(ex[1], (o["threshold"], far, rates), "99th percentile")
     assert_fails(ex[1], (t, far * 100, rates), "percent")
     assert_fails(ex[1], (t, float(np.mean(o["val_errors"] >= t)), rates), "validation errors")
-    assert_fails(ex[1], (t, far, {"rot180": rates["rot180"]}), "miss these kinds")
+    assert_fails(ex[1], (t, far, {"rot180": rates["rot180"]}), "lack the keys")
     assert_fails(ex[1], (t, far, {k: v + 0.1 for k, v in rates.items()}), "flag rates by kind")
 
     missed = answers[2]
@@ -400,7 +402,7 @@ def test_lesson3_wrong_answers_fail(lesson3):
     assert_fails(ex[2], missed[:-1], "missing")
     assert_fails(ex[2], errors < o["threshold"], "boolean mask")
     assert_fails(ex[2], [len(errors) + 3], "must lie in")
-    assert_fails(ex[2], np.r_[missed, missed[:1]], "twice")
+    assert_fails(ex[2], np.r_[missed, missed[:1]], "appear once")
 
     tsne_map, trust = answers[3]
     assert_fails(ex[3], (tsne_map, trust + 0.01), "recomputing it gives")
@@ -617,7 +619,7 @@ def test_lesson6_checks_reject_wrong_answers(lesson6):
     assert_fails(exs[3], (x_val + np.random.default_rng(1).normal(0, 0.2, x_val.shape), on_noisy),
                  "clip")
     assert_fails(exs[3], (x_val, on_noisy), "only")
-    assert_fails(exs[3], (noisy, {"plain": 0.1}), "miss these kinds")
+    assert_fails(exs[3], (noisy, {"plain": 0.1}), "lack the keys")
 
 
 # --------------------------------------------------------------------------- lesson 7

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -44,8 +44,7 @@ class CheckResult:
         return f"{verdict}: {self.message}"
 
 
-@dataclass(frozen=True)
-class Mistake:
+class Mistake(NamedTuple):
     """A common wrong answer: ``variant(case)`` gives the parts it produces ``{index: value}``."""
 
     message: str
@@ -134,11 +133,13 @@ def as_array(x: Any, what: str, shape: Sequence[int | None] | None = None,
     return arr
 
 
-def as_model(x: Any, what: str = "the model", kind: type = keras.Model) -> Any:
-    """``x`` if it is a Keras model (an instance of ``kind``), else :class:`Incorrect`."""
+def as_model(x: Any, what: str = "the model", kind: type = keras.Model,
+             trained: bool = False) -> Any:
+    """``x`` if it is a Keras model (a ``kind``, ``trained`` if asked), else :class:`Incorrect`."""
     expect(isinstance(x, keras.Model), f"{what} should be a Keras model, got {_describe(x)}.")
     expect(isinstance(x, kind), f"{what} should be a models.{kind.__name__}, got "
            f"{type(x).__name__}.")
+    expect(not trained or training_steps(x) > 0, f"{what} has not been trained yet.")
     return x
 
 
@@ -148,15 +149,13 @@ def layers_of(model: Any) -> list[Any]:
             for la in (layers_of(layer) if hasattr(layer, "layers") else [layer])]
 
 
-def dense_widths(model: Any) -> list[int]:
-    """Units of every ``Dense`` layer of a Keras model, nested models included, in order."""
-    return [int(la.units) for la in layers_of(as_model(model)) if type(la).__name__ == "Dense"]
-
-
-def expect_widths(model: Any, want: Sequence[int]) -> None:
-    """Check that the ``Dense`` layers of the Keras ``model`` have ``want`` units, in order."""
-    widths, want = dense_widths(model), [int(w) for w in want]
-    expect(widths == want, f"its Dense layers have {widths} units; expected {want}.")
+def expect_widths(model: Any, want: Sequence[int] | keras.Model) -> None:
+    """Check the units of the Keras ``model``'s ``Dense`` layers: ``want`` (or ``want``'s)."""
+    def widths(m: Any) -> list[int]:
+        return [int(la.units) for la in layers_of(as_model(m)) if type(la).__name__ == "Dense"]
+    got = widths(model)
+    want = widths(want) if isinstance(want, keras.Model) else [int(w) for w in want]
+    expect(got == want, f"its Dense layers have {got} units; expected {want}.")
 
 
 def expect_loss(model: Any, *names: str) -> None:
@@ -173,13 +172,14 @@ def training_steps(model: Any) -> int:
     return 0 if optimizer is None else int(np.asarray(optimizer.iterations))
 
 
-def predict(model: Any, x: Any, output: int = 0) -> np.ndarray:
-    """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``."""
+def predict(model: Any, x: Any, output: int = 0, flat: bool = False) -> np.ndarray:
+    """``model``'s float32 outputs (number ``output`` of several) for ``x`` ``(n, ...)``, as
+    ``(n, ...)`` or, if ``flat``, ``(n, features)``."""
     x = np.asarray(x)
     x = to_float(x) if x.dtype == np.uint8 else x.astype(np.float32)  # series: any range
-    batches = [model(x[i:i + 500]) for i in range(0, len(x), 500)]
-    return np.concatenate([np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32)
-                           for y in batches])
+    out = np.concatenate([np.asarray(y[output] if isinstance(y, (list, tuple)) else y, np.float32)
+                          for y in (model(x[i:i + 500]) for i in range(0, len(x), 500))])
+    return out.reshape(len(out), -1) if flat else out
 
 
 def per_image_mse(outputs: Any, clean: Any) -> np.ndarray:
@@ -220,8 +220,7 @@ def _close(got: Any, want: Any, what: str = "", *, rel: float, atol: float) -> b
         return want == (got if isinstance(got, set) else set(np.asarray(got).ravel().tolist()))
     if isinstance(want, dict):
         expect(isinstance(got, dict), f"{what} should be a dict, got {_describe(got)}.")
-        missing = sorted(set(want) - set(got))
-        expect(not missing, f"{what} miss these kinds: {missing}.")
+        expect(not (missing := sorted(set(want) - set(got))), f"{what} lack the keys {missing}.")
         return all(_close(got[k], want[k], f"{what}[{k!r}]", rel=rel, atol=atol) for k in want)
     if isinstance(want, np.ndarray):
         return bool(np.allclose(as_array(got, what, shape=want.shape), want, rel, atol))
@@ -236,8 +235,7 @@ def _shown(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One declarative exercise (see the package docstring), bound to ``objects`` by
-    :func:`lesson`; ``reference`` is the stored solution."""
+    """An exercise (see above), bound to ``objects`` by :func:`lesson`; ``reference`` solves it."""
 
     lesson: int
     number: int
@@ -349,10 +347,10 @@ _REGISTRY: dict[tuple[int, int], Exercise] = {}
 
 
 def exercise(lesson: int, number: int, title: str, parts: Sequence[str], expected: Callable,
-             hint: str, answer: str = "", mistakes: Sequence[Mistake] = (), **options: Any):
+             hint: str, mistakes: Sequence[Mistake] = (), **options: Any):
     """Register the solution below; ``options``: ``passed``, ``advice``, ``rel``, ``atol``."""
     def register(solution: Callable[..., Any]) -> Callable[..., Any]:
-        text = answer or ("(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0])
+        text = "(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
         _REGISTRY[lesson, number] = Exercise(lesson, number, title, text, tuple(parts), expected,
                                              hint, solution, mistakes=tuple(mistakes), **options)
         return solution

@@ -4,9 +4,8 @@ import keras
 import numpy as np
 
 from autoenc_helpers import data, models, plots
-from autoenc_helpers.exercises import (as_array, as_model, dense_widths, exercise, expect,
-                                       expect_loss, expect_widths, fresh_like, on_test,
-                                       per_image_mse, predict)
+from autoenc_helpers.exercises import (as_array, as_model, exercise, expect, expect_loss,
+                                       expect_widths, fresh_like, on_test, per_image_mse, predict)
 
 
 def _narrow(model, _, x_val, autoencoder, LATENT):
@@ -23,15 +22,13 @@ def narrow_hidden_layer(train_ds, x_val, mse, LATENT, EPOCHS):
     narrow, _, _ = models.dense_autoencoder((28, 28), latent_dim=LATENT, hidden=(256,))
     narrow.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse", steps_per_execution=16)
     narrow.fit(train_ds, epochs=EPOCHS, verbose=0)
-    val_mse = mse(narrow, x_val)
-    print(f"hidden (256,): {narrow.count_params():,} parameters, MSE {val_mse:.4f}")
-    return narrow, val_mse
+    return narrow, mse(narrow, x_val)
 
 
 def _bce(model, _, x_val, autoencoder):
     expect(model is not autoencoder, "that model was trained with MSE. Build a fresh model.")
     expect_loss(model, "binary_crossentropy", "bce")
-    expect_widths(model, dense_widths(autoencoder))  # only the loss differs
+    expect_widths(model, autoencoder)  # only the loss differs
     fresh_like(model, autoencoder, "the main model")
     return None, float(per_image_mse(predict(model, x_val), x_val).mean())
 

@@ -14,8 +14,7 @@ def _stricter(_t, _far, _rates, val_errors, test_errors, ood_errors, q=99.9):
 
 
 @exercise(3, 1, "A stricter threshold", ("threshold", "false-alarm rate", "flag rates by kind"),
-          _stricter, rel=1e-6, mistakes=[
-              on_test(val_errors="test_errors"), PERCENT,
+          _stricter, rel=1e-6, mistakes=[on_test(val_errors="test_errors"), PERCENT,
               recomputed("that is the 99th percentile; the task asks for the 99.9th.", q=99),
               recomputed("your false alarms use validation errors.", test_errors="val_errors")],
           hint="metrics.percentile_threshold(val_errors, 99.9), then metrics.flag_rate per set.")
@@ -30,15 +29,13 @@ def _missed(idx, ood_errors, threshold, flagged=False):
     errors, got = np.asarray(ood_errors["rot180"]), np.asarray(idx)
     expect(got.dtype != bool, "give the indices (np.flatnonzero), not a boolean mask.")
     got = as_array(got, "your indices", shape=(None,), allow_empty=True)
-    expect(set(got.tolist()) <= set(range(len(errors))), f"indices must lie in [0, {len(errors)})"
-           " and be whole numbers.")
-    expect(len(np.unique(got)) == len(got), "some indices appear twice.")
+    expect(set(got.tolist()) <= set(range(len(errors))) and len(set(got.tolist())) == len(got),
+           f"indices must lie in [0, {len(errors)}), be whole numbers and appear once.")
     return set(np.flatnonzero((errors >= threshold) if flagged else (errors < threshold)).tolist())
 
 
-@exercise(3, 2, "Which rotated digits slip through?", ("indices",), _missed,
-          answer="the indices (in ood_errors[\"rot180\"]) of the rot180 digits NOT flagged",
-          mistakes=[recomputed("these are the rotated digits that WERE flagged.", flagged=True)],
+@exercise(3, 2, "Which rotated digits slip through?", ("indices of rot180 digits NOT flagged",),
+          _missed, mistakes=[recomputed("these rotated digits WERE flagged.", flagged=True)],
           advice="Some that slip through are missing, or some of yours are flagged.",
           hint="np.flatnonzero(ood_errors[\"rot180\"] < threshold) (the first test digits).")
 def missed_rotations(ood_errors, threshold, x_test_u8, y_test):

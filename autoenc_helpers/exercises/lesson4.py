@@ -10,8 +10,7 @@ from autoenc_helpers.exercises import (ONE_MINUS_AUC, exercise, expect, expect_w
                                        predict, recomputed, swapped)
 
 
-def _errors(det, x, kind: str) -> np.ndarray:
-    """``(n,)`` error of the detector's network on each beat of ``x`` (scaled as in fit)."""
+def _errors(det, x, kind: str) -> np.ndarray:  # (n,): each beat's, scaled as in fit
     diff = predict(det.model_, det.transform_input(x)) - det.transform_input(x)
     return (np.abs(diff) if kind == "mae" else np.square(diff)).mean(axis=1)
 
@@ -27,11 +26,8 @@ def _squared(_a, _b, detector, split, part="val"):
           hint="No retraining: reconstruction_errors(..., kind=\"mse\") on transform_input(x).")
 def squared_error_score(detector, split):
     x_val_scaled = detector.transform_input(split.x_val)  # what the network sees
-    mae = metrics.reconstruction_errors(detector.model_, x_val_scaled, kind="mae")
-    mse = metrics.reconstruction_errors(detector.model_, x_val_scaled, kind="mse")
-    auc_mae, auc_mse = roc_auc_score(split.y_val, mae), roc_auc_score(split.y_val, mse)
-    print(f"validation ROC AUC: MAE score {auc_mae:.4f}, MSE score {auc_mse:.4f}")
-    return auc_mae, auc_mse
+    return tuple(roc_auc_score(split.y_val, metrics.reconstruction_errors(
+        detector.model_, x_val_scaled, kind=kind)) for kind in ("mae", "mse"))
 
 
 def _percentile(_t, _p, _r, detector, split, pool="normals", positive=1):
@@ -52,7 +48,6 @@ def _percentile(_t, _p, _r, detector, split, pool="normals", positive=1):
 def percentile_99(detector, split, PercentileThreshold):
     t = detector.choose_threshold(PercentileThreshold(q=99))  # validation normals' errors
     scores = metrics.classification_metrics(split.y_val, detector.val_errors_, t)
-    print(f"threshold {t:.4f}: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}")
     return t, scores["precision"], scores["recall"]
 
 
@@ -87,5 +82,4 @@ def tutorial_recipe(split, x_train_normal, ReconstructionAnomalyDetector):
     errors = tutorial.score_samples(split.x_val)
     roc_auc = metrics.ranking_metrics(split.y_val, errors)["roc_auc"]
     f1 = metrics.classification_metrics(split.y_val, errors, tutorial.threshold_)["f1"]
-    print(f"tutorial recipe, validation: ROC AUC {roc_auc:.4f}, F1 {f1:.3f}")
     return tutorial, roc_auc, f1

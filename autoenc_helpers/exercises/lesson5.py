@@ -14,7 +14,7 @@ from autoenc_helpers.metrics import ranking_metrics
 
 
 def _probe(encoder, _, split, x_train, x_val, LATENT, size=None, cell=None, part="y_val"):
-    z_train, z_val = (predict(as_model(encoder, "your encoder"), x).reshape(len(x), -1)
+    z_train, z_val = (predict(as_model(encoder, "your encoder"), x, flat=True)
                       for x in (x_train, x_val))
     expect(z_train.shape[1] == (size or LATENT), f"your encoder's code has {z_train.shape[1]} "
            f"numbers; the task asks for {size or LATENT}.")
@@ -38,7 +38,6 @@ def gru_encoder(train, x_train, x_val, split, LENGTH, LATENT, UNITS, sequences):
     train(gru_ae)
     acc = sequences.linear_probe(gru_enc.predict(x_train, verbose=0), split.y_train,
                                  gru_enc.predict(x_val, verbose=0), split.y_val)
-    print(f"GRU: {gru_ae.count_params():,} weights; validation probe accuracy {acc:.3f}")
     return gru_enc, acc
 
 
@@ -49,7 +48,6 @@ def code_of_four(train, x_train, x_val, split, LENGTH, UNITS, sequences):
     train(small_ae)
     acc = sequences.linear_probe(small_enc.predict(x_train, verbose=0), split.y_train,
                                  small_enc.predict(x_val, verbose=0), split.y_val)
-    print(f"a code of 4 numbers: validation probe accuracy {acc:.3f}")
     return small_enc, acc
 
 
@@ -75,17 +73,13 @@ def windows_leak(split, LENGTH, sequences):
     windows = np.stack([row[s:s + LENGTH] for row in long_x
                         for s in range(0, long_x.shape[1] - LENGTH, 4)])
     train_w, test_w = np.array_split(np.random.default_rng(0).permutation(windows), 2)
-    rms_windows = nearest_rms(train_w, test_w)
-    rms_series = nearest_rms(split.x_train, split.x_val)  # our way: separate series
-    print(f"nearest training example: {rms_windows:.3f} (windows), {rms_series:.3f} (series)")
-    return rms_windows, rms_series
+    return nearest_rms(train_w, test_w), nearest_rms(split.x_train, split.x_val)  # ours: series
 
 
 def _budget(short, long, ECG_MAX_EPOCHS):
     for det, n, what in ((short, 1, "your first detector"), (long, 2, "your second detector")):
-        expect(hasattr(det, "epochs"), f"{what} should be a ReconstructionAnomalyDetector.")
         expect(getattr(det, "val_errors_", None) is not None, f"{what} is not fitted with "
-               "validation data (sp.x_val, sp.y_val).")
+               "validation data: a ReconstructionAnomalyDetector, fit(..., sp.x_val, sp.y_val).")
         expect(det.epochs == n * ECG_MAX_EPOCHS, f"{what} has a budget of {det.epochs} epochs, "
                f"not {n * ECG_MAX_EPOCHS}.")
         expect("Conv1D" in {type(la).__name__ for la in layers_of(det.model_)},
@@ -99,8 +93,7 @@ def _budget(short, long, ECG_MAX_EPOCHS):
           passed="Both use build_conv, the two budgets and one split; compare their validation"
                  " ROC AUC (one split is noisy: the lesson's choice looked at all five).",
           hint="make_detector(build_conv, 0), and with epochs=2 * ECG_MAX_EPOCHS; split seed=0.")
-def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS,
-                  train_val_test_split):
+def longer_budget(x_all, y_all, build_conv, make_detector, ECG_MAX_EPOCHS, train_val_test_split):
     sp = train_val_test_split(x_all, y_all, 0.2, 0.2, seed=0)  # split 0, as in evaluate
     detectors = [make_detector(build_conv, 0, epochs=n * ECG_MAX_EPOCHS) for n in (1, 2)]
     for det in detectors:

@@ -3,19 +3,13 @@
 import numpy as np
 
 from autoenc_helpers import metrics, models
-from autoenc_helpers.exercises import (as_array, as_model, exercise, expect, predict,
-                                       recomputed, training_steps)
-
-
-def _trained(model, kind):
-    """``model`` as a trained ``kind``, else :class:`Incorrect`."""
-    expect(training_steps(as_model(model, kind=kind)) > 0, "the model has not been trained yet.")
-    return model
+from autoenc_helpers.exercises import as_array, as_model, exercise, expect, predict, recomputed
 
 
 def _sparser(model, _, x_val, OFF, L1_WEIGHT, average=np.median, off=False):
-    expect(_trained(model, models.L1SparseAutoencoder).weight > L1_WEIGHT, f"the penalty weight"
-           f" is {model.weight:g}; a sparser code needs a STRONGER penalty than L1_WEIGHT.")
+    model = as_model(model, kind=models.L1SparseAutoencoder, trained=True)
+    expect(model.weight > L1_WEIGHT, f"the penalty weight is {model.weight:g}; a sparser code "
+           "needs a STRONGER penalty than L1_WEIGHT.")
     on = np.mean((predict(model.encoder, x_val) >= OFF) != off, axis=1)  # (n,) share per digit
     return None, float(average(on))
 
@@ -29,12 +23,11 @@ def sparser_l1_code(train_penalised, x_val, OFF, L1_WEIGHT):
     model, encoder, _ = train_penalised(models.L1SparseAutoencoder, 3 * L1_WEIGHT)
     codes = encoder.predict(x_val, verbose=0)
     share_on = float(np.median(np.mean(codes >= OFF, axis=1)))  # per digit, then the median
-    print(f"L1 weight {3 * L1_WEIGHT:.2g}: {share_on:.1%} of the units on for the median digit")
     return model, share_on
 
 
 def _target(model, _, x_val):
-    target = _trained(model, models.KLSparseAutoencoder).target
+    target = as_model(model, kind=models.KLSparseAutoencoder, trained=True).target
     expect(np.isclose(target, 0.1), f"the model's target is {target:g}; use target=0.1.")
     return None, float(predict(model.encoder, x_val).mean())
 
@@ -44,9 +37,7 @@ def _target(model, _, x_val):
           hint="train_penalised(models.KLSparseAutoencoder, KL_WEIGHT, target=0.1).")
 def another_target(train_penalised, x_val, KL_WEIGHT):
     model, encoder, _ = train_penalised(models.KLSparseAutoencoder, KL_WEIGHT, target=0.1)
-    mean_activation = float(encoder.predict(x_val, verbose=0).mean())
-    print(f"target 0.1: mean activation {mean_activation:.4f} on the validation digits")
-    return model, mean_activation
+    return model, float(encoder.predict(x_val, verbose=0).mean())
 
 
 def _contraction(noisy, _, plain_ae, cae_ae, x_val, against_noisy=False):
@@ -60,13 +51,10 @@ def _contraction(noisy, _, plain_ae, cae_ae, x_val, against_noisy=False):
 
 
 @exercise(6, 3, "Contraction and denoising", ("noisy digits", "errors by model"), _contraction,
-          answer="(noisy digits, {'plain': MSE, 'contractive': MSE})", mistakes=[
-              recomputed("your MSE compares with the NOISY input.", against_noisy=True)],
+          mistakes=[recomputed("your MSE compares with the NOISY input.", against_noisy=True)],
           hint="np.clip(x_val + rng.normal(0, 0.2, x_val.shape), 0, 1); targets=x_val.")
 def contraction_and_denoising(plain_ae, cae_ae, x_val):
     rng = np.random.default_rng(6)
     noisy = np.clip(x_val + rng.normal(0.0, 0.2, x_val.shape), 0.0, 1.0).astype("float32")
-    errors = {name: float(metrics.reconstruction_errors(model, noisy, targets=x_val).mean())
-              for name, model in (("plain", plain_ae), ("contractive", cae_ae))}
-    print("MSE against the clean digits, from noisy inputs:", errors)
-    return noisy, errors
+    return noisy, {name: float(metrics.reconstruction_errors(model, noisy, targets=x_val).mean())
+                   for name, model in (("plain", plain_ae), ("contractive", cae_ae))}

@@ -6,12 +6,10 @@ from sklearn.metrics import roc_auc_score
 
 from autoenc_helpers import metrics, models
 from autoenc_helpers.exercises import (ONE_MINUS_AUC, Mistake, as_model, as_number, exercise,
-                                       expect, fresh_like, on_test, per_image_mse, predict,
-                                       scaled)
+                                       expect, fresh_like, on_test, per_image_mse, predict, scaled)
 
 
-def _kl(model, x) -> np.ndarray:
-    """``(n, d)`` KL term of every image and code dimension, from the encoder's outputs."""
+def _kl(model, x) -> np.ndarray:  # (n, d): each image's KL term in each code dimension
     mean, log_var = (predict(model.encoder, x, output=k).astype(np.float64) for k in (0, 1))
     return 0.5 * (mean ** 2 + np.exp(log_var) - 1.0 - log_var)
 
@@ -54,9 +52,8 @@ def _active(_per_dim, _n, x_val, vae):
 def active_units(x_val, vae):
     mean, log_var = vae.encoder.predict(x_val, verbose=0)
     kl_per_dim = np.mean(0.5 * (mean ** 2 + np.exp(log_var) - 1.0 - log_var), axis=0)
-    n_active = int(np.sum(kl_per_dim > 0.1))
     print(f"KL per code dimension (nats): {np.round(np.sort(kl_per_dim)[::-1], 2)}")
-    return kl_per_dim, n_active
+    return kl_per_dim, int(np.sum(kl_per_dim > 0.1))  # active: above 0.1 nats
 
 
 def _elbo(a_nelbo, a_mse, better, vae, x_val, x_fashion_val_u8):
@@ -87,6 +84,4 @@ def elbo_or_error(vae, x_val, x_fashion_val_u8):
     by_mse = np.concatenate([metrics.reconstruction_errors(vae.reconstruct, x) for x in both])
     auc_nelbo = metrics.ranking_metrics(is_fashion, by_nelbo)["roc_auc"]
     auc_mse = metrics.ranking_metrics(is_fashion, by_mse)["roc_auc"]
-    better = "negative ELBO" if auc_nelbo > auc_mse else "MSE"
-    print(f"validation ROC AUC: negative ELBO {auc_nelbo:.4f}, MSE {auc_mse:.4f}")
-    return auc_nelbo, auc_mse, better
+    return auc_nelbo, auc_mse, "negative ELBO" if auc_nelbo > auc_mse else "MSE"

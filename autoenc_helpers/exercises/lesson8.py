@@ -1,7 +1,6 @@
 """Exercises of lesson 8 (search, few labels, inpainting; ``hide`` sets hidden pixels to -1)."""
 
 import numpy as np
-import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from autoenc_helpers import data, metrics
@@ -11,14 +10,11 @@ from autoenc_helpers.exercises import (as_number, dataset_psnr, exercise, on_tes
 _ON_TEST = on_test(x_val_u8="x_test_u8", y_val="y_test")
 
 
-def _codes(encoder, images) -> np.ndarray:
-    return predict(encoder, images).reshape(len(images), -1)
-
-
 def _cosine(value, encoder, gallery_u8, gallery_y, x_val_u8, y_val, K, metric="cosine"):
     as_number(value, "your precision@10", share=True)
-    index = NearestNeighbors(n_neighbors=K, metric=metric).fit(_codes(encoder, gallery_u8))
-    _, neighbours = index.kneighbors(_codes(encoder, x_val_u8))
+    gallery = predict(encoder, gallery_u8, flat=True)
+    index = NearestNeighbors(n_neighbors=K, metric=metric).fit(gallery)
+    _, neighbours = index.kneighbors(predict(encoder, x_val_u8, flat=True))
     return float(np.mean(np.asarray(gallery_y)[neighbours] == np.asarray(y_val)[:, None]))
 
 
@@ -30,18 +26,14 @@ def cosine_search(encoder, gallery_u8, gallery_y, x_val_u8, y_val, K):
     gallery_codes = encoder.predict(data.to_float(gallery_u8), verbose=0)
     index = NearestNeighbors(n_neighbors=K, metric="cosine").fit(gallery_codes)
     _, neighbours = index.kneighbors(encoder.predict(data.to_float(x_val_u8), verbose=0))
-    p_cosine = metrics.precision_at_k(y_val, gallery_y[neighbours]).mean()
-    print(f"precision@{K} on validation queries, cosine distance: {p_cosine:.3f}")
-    return p_cosine
+    return metrics.precision_at_k(y_val, gallery_y[neighbours]).mean()
 
 
-def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed):
+def _knn(value, encoder, x_train, y_train, x_val_u8, y_val, seed, applications):
     as_number(value, "your accuracy", share=True)
-    rng, y_train = np.random.default_rng(seed), np.asarray(y_train)  # the draw, recomputed
-    idx = np.sort(np.concatenate([rng.choice(np.flatnonzero(y_train == c), 100, replace=False)
-                                  for c in np.unique(y_train)]))
-    knn = KNeighborsClassifier(5).fit(_codes(encoder, x_train[idx]), y_train[idx])
-    return float(np.mean(knn.predict(_codes(encoder, x_val_u8)) == np.asarray(y_val)))
+    idx, y_train = applications.labelled_subset(y_train, 100, seed), np.asarray(y_train)  # draw 1
+    knn = KNeighborsClassifier(5).fit(predict(encoder, x_train[idx], flat=True), y_train[idx])
+    return float(np.mean(knn.predict(predict(encoder, x_val_u8, flat=True)) == np.asarray(y_val)))
 
 
 @exercise(8, 2, "k nearest neighbours instead of a logistic regression", ("accuracy",), _knn,
@@ -53,19 +45,12 @@ def knn_on_codes(encoder, x_train, y_train, x_val_u8, y_val, seed, applications)
     train_codes = encoder.predict(data.to_float(x_train[idx]), verbose=0)
     knn = KNeighborsClassifier(5).fit(train_codes, y_train[idx])
     val_codes = encoder.predict(data.to_float(x_val_u8), verbose=0)
-    accuracy = float(np.mean(knn.predict(val_codes) == y_val))
-    print(f"5-NN on the codes, 100 labels per class: validation accuracy {accuracy:.3f}")
-    return accuracy
+    return float(np.mean(knn.predict(val_codes) == y_val))
 
 
-def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, side=16):
+def _hole(_ae, _mean, inpainter, mean_image, x_val_u8, seed, hole_masks, side=16):
     x = data.to_float(x_val_u8)
-    corners = tf.random.stateless_uniform((len(x), 2), seed=[seed, 3], minval=0,
-                                          maxval=29 - side, dtype=tf.int32).numpy()
-    top, left = corners.T[:, :, None, None]
-    rows, cols = np.arange(28)[:, None], np.arange(28)
-    masks = ((rows >= top) & (rows < top + side) & (cols >= left)
-             & (cols < left + side)).astype(np.float32)
+    masks = np.asarray(hole_masks(len(x), [seed, 3], side=side), np.float32)  # the lesson's draw
     inpainted = predict(inpainter, x * (1 - masks) - masks).reshape(x.shape)
     return tuple(dataset_psnr(((fill - x) ** 2 * masks).sum(axis=(1, 2)) / masks.sum(axis=(1, 2)))
                  for fill in (inpainted, np.broadcast_to(mean_image, x.shape)))
@@ -80,8 +65,5 @@ def bigger_hole(inpainter, mean_image, x_val_u8, seed, hole_masks, hide):
     x = data.to_float(x_val_u8)
     masks = hole_masks(len(x), [seed, 3], side=16).numpy()  # 16x16 squares this time
     filled = inpainter.predict(hide(x, masks), batch_size=1000, verbose=0)
-    psnr_ae = float(metrics.psnr(metrics.masked_mse(x, filled, masks).mean()))
-    mean_filled = np.broadcast_to(mean_image, x.shape)
-    psnr_mean = float(metrics.psnr(metrics.masked_mse(x, mean_filled, masks).mean()))
-    print(f"16x16 holes: inpainting autoencoder {psnr_ae:.2f} dB, mean image {psnr_mean:.2f} dB")
-    return psnr_ae, psnr_mean
+    return tuple(float(metrics.psnr(metrics.masked_mse(x, fill, masks).mean()))
+                 for fill in (filled, np.broadcast_to(mean_image, x.shape)))  # ours, the mean
