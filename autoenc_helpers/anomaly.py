@@ -32,8 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from autoenc_helpers.data import MinMaxScaler1D
-from autoenc_helpers.metrics import (check_errors, check_labels, flag,
-                                     max_f1_threshold,
+from autoenc_helpers.metrics import (check_errors, check_labels, flag, max_f1_threshold,
                                      mean_std_threshold, percentile_threshold,
                                      reconstruction_errors)
 

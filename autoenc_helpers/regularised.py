@@ -90,10 +90,10 @@ def activation_summary(codes: NDArray, tol: float = 0.01) -> dict[str, float]:
             "units never on": float((codes < tol).all(axis=0).mean())}
 
 
-def _jacobian_function(encoder: keras.Model, squared_norms: bool):
-    """A compiled TensorFlow function: flat inputs ``(b, D)`` -> Jacobians ``(b, d, D)``, or
-    their squared Frobenius norms ``(b,)``. Compiling it (``tf.function``) makes the ``d``
-    backward passes several times faster than running them eagerly."""
+def _jacobian_norms_function(encoder: keras.Model):
+    """A compiled TensorFlow function: flat inputs ``(b, D)`` -> the squared Frobenius norms
+    ``(b,)`` of the encoder's Jacobians ``(b, d, D)``. Compiling it (``tf.function``) makes the
+    ``d`` backward passes several times faster than running them eagerly."""
     import tensorflow as tf
 
     shape = tuple(encoder.input_shape[1:])
@@ -105,8 +105,7 @@ def _jacobian_function(encoder: keras.Model, squared_norms: bool):
             code = encoder(tf.reshape(flat, (-1, *shape)), training=False)
         if len(code.shape) != 2:
             raise ValueError(f"the encoder must output (n, d) codes, got {code.shape}.")
-        jac = tape.batch_jacobian(code, flat)
-        return tf.reduce_sum(tf.square(jac), axis=[1, 2]) if squared_norms else jac
+        return tf.reduce_sum(tf.square(tape.batch_jacobian(code, flat)), axis=[1, 2])
 
     return jacobian
 
@@ -131,7 +130,7 @@ def jacobian_norms(encoder: keras.Model, x: NDArray, batch_size: int = 100) -> N
     _check_batch(x, encoder)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    norms = _jacobian_function(encoder, squared_norms=True)
+    norms = _jacobian_norms_function(encoder)
     out = np.empty(len(x), np.float32)
     for start in range(0, len(x), batch_size):
         chunk = to_float(x[start:start + batch_size])
