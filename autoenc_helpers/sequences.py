@@ -192,7 +192,8 @@ def pca_features(x_train: ArrayLike, x_test: ArrayLike, n_components: int,
 def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike | None = None,
                   seed: int = 0, batch_size: int = 1024) -> dict[str, float]:
     """Mean squared reconstruction error when the decoder gets each series' own code, an
-    all-zero code, or the code of another, randomly chosen series.
+    all-zero code, or the code of another, randomly chosen series (never its own: the series,
+    in a random order, each take the code of the one before).
 
     Args:
         decoder: a Keras decoder, ``codes -> (n, T[, F])``, or ``[codes, condition] -> ...``
@@ -204,9 +205,13 @@ def code_ablation(decoder, codes: ArrayLike, x: ArrayLike, condition: ArrayLike 
     """
     z = np.asarray(codes, dtype=np.float32)
     target = as_sequences(x)
-    if z.ndim != 2 or len(z) != len(target):
-        raise ValueError(f"codes must be (n, latent_dim) with n = {len(target)}, got {z.shape}.")
-    shuffled = z[np.random.default_rng(seed).permutation(len(z))]
+    if z.ndim != 2 or len(z) != len(target) or len(z) < 2:
+        raise ValueError(f"codes must be (n, latent_dim) with n = {len(target)} >= 2, got "
+                         f"{z.shape}.")
+    order = np.random.default_rng(seed).permutation(len(z))
+    other = np.empty_like(order)
+    other[order] = np.roll(order, 1)                 # series order[i] gets order[i - 1]'s code
+    shuffled = z[other]
     cond = None if condition is None else np.asarray(condition, np.float32)
     out = {}
     for label, code in (("own code", z), ("zero code", np.zeros_like(z)),
