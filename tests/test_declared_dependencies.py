@@ -111,8 +111,7 @@ def test_the_environment_sees_only_what_was_linked(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("AUTOENC_DATA_DIR"), reason="needs the ECG5000 file")
-def test_lesson_4_runs_with_only_the_declared_requirements(tmp_path):
+def test_lesson_4_runs_with_only_the_declared_requirements(tmp_path, real_data_dir):
     python = build_environment(tmp_path / "env", declared_requirements() + FRONT_END)
     notebook = ROOT / "notebooks" / "04_ecg_anomaly_detection.ipynb"
     run = ("import sys, nbformat, nbclient\n"
@@ -120,6 +119,7 @@ def test_lesson_4_runs_with_only_the_declared_requirements(tmp_path):
            "nbclient.NotebookClient(nb, timeout=600, kernel_name='python3',\n"
            "                        resources={'metadata': {'path': sys.argv[2]}}).execute()\n")
     env = {**os.environ, "AUTOENC_QUICK": "1", "PYTHONNOUSERSITE": "1",
+           "AUTOENC_DATA_DIR": str(real_data_dir),
            "JUPYTER_PATH": str(tmp_path / "env" / "share" / "jupyter")}
     env.pop("PYTHONPATH", None)
     subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(tmp_path / "env"),

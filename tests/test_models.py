@@ -232,6 +232,9 @@ def test_encode_takes_series_of_any_range_and_rejects_nan():
     x[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         models.encode(enc, x)
+    x[0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        models.encode(enc, x)
 
 
 def test_encode_flattens_a_feature_map_code():
